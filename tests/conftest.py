@@ -22,6 +22,16 @@ def mapping_count():
         return sum(1 for _ in maps)
 
 
+def is_mapped(address):
+    """True if address lies in one of this process's mappings."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            start, end = (int(part, 16) for part in line.split()[0].split("-"))
+            if start <= address < end:
+                return True
+    return False
+
+
 @pytest.fixture
 def child():
     return run_child

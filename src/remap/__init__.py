@@ -1,5 +1,15 @@
 """remap: a growable byte buffer whose memory comes from mmap and grows with mremap."""
 
 from remap._core import HAVE_MREMAP, MAP_THRESHOLD, PAGESIZE, Buffer
+from remap._view import View
 
-__all__ = ["HAVE_MREMAP", "MAP_THRESHOLD", "PAGESIZE", "Buffer"]
+__all__ = ["HAVE_MREMAP", "MAP_THRESHOLD", "PAGESIZE", "Array", "Buffer", "View"]
+
+
+def __getattr__(name):
+    """remap.Array, imported on first use because numpy is an optional dependency."""
+    if name == "Array":
+        from remap._numpy import Array
+
+        return Array
+    raise AttributeError(f"module 'remap' has no attribute {name!r}")

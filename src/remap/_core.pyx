@@ -423,6 +423,28 @@ cdef class Buffer:
         self._check_open()
         return self
 
+    # -- the Python layer's entry points: views and arrays keep offsets, never addresses --
+
+    def view(self, offset=0, length=None):
+        """A remap.View of length bytes from offset (None: to the end), valid across moves."""
+        from remap._view import View
+        return View(self, offset, length)
+
+    def pinned(self):
+        """A context manager whose memoryview of the whole buffer pins it for the block."""
+        from remap._view import View
+        return View(self)
+
+    def asarray(self, dtype="u1", offset=0, count=-1):
+        """A zero-copy numpy array of count items (-1: all) from byte offset.
+
+        The array pins the buffer while it lives (growth must then happen in place), except
+        that a max_size buffer keeps growing inside its reservation. Raises ValueError for a
+        misaligned offset or a byte count that is not a multiple of the itemsize.
+        """
+        from remap._numpy import asarray
+        return asarray(self, dtype, offset, count)
+
     def __exit__(self, *exc_info):
         self.close()
 
