@@ -11,7 +11,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.ref cimport PyObject
 from cpython.object cimport Py_EQ, Py_GE, Py_GT, Py_LE, Py_LT, Py_NE
 from libc.errno cimport ENOMEM, errno
-from libc.string cimport memcmp, memcpy, memset
+from libc.string cimport memchr, memcmp, memcpy, memmove, memset
 from posix.unistd cimport _SC_PAGESIZE, sysconf
 
 from remap._mman cimport (
@@ -21,6 +21,12 @@ from remap._mman cimport (
 )
 
 import os
+from collections.abc import MutableSequence
+from pickle import PickleBuffer
+
+cdef extern from "<string.h>" nogil:
+    void *memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len)
+    void *memrchr(const void *s, int c, size_t n)
 
 cdef extern from "Python.h":
     const Py_ssize_t PY_SSIZE_T_MAX
@@ -96,6 +102,26 @@ cdef str type_name(object value):
     return type(value).__name__
 
 
+cdef bytes needle_bytes(object sub):
+    """What find, count and `in` look for: an int in range(256) as one byte, or a bytes-like's bytes."""
+    if type(sub) is bytes:
+        return sub
+    if PyIndex_Check(sub):
+        return bytes((byte_arg(sub),))
+    if PyObject_CheckBuffer(sub):
+        return memoryview(sub).tobytes()
+    raise TypeError(f"argument should be integer or bytes-like object, not '{type_name(sub)}'")
+
+
+cdef object assignable(object value):
+    """A slice assignment's value as a bytes-like object, as bytearray accepts it."""
+    if PyObject_CheckBuffer(value):
+        return value
+    if PyIndex_Check(value) or isinstance(value, str) or value is None:
+        raise TypeError("can assign only bytes, buffers, or iterables of ints in range(0, 256)")
+    return bytearray(iterate(value, "assign"))
+
+
 cdef object iterate(object source, str action):
     """iter(source), with bytearray's message when source is not iterable."""
     try:
@@ -113,6 +139,48 @@ cdef char *map_anonymous(Py_ssize_t size, int prot) except NULL:
     if p == MAP_FAILED:
         raise_errno(f"mmap of {size} bytes failed")
     return <char *>p
+
+
+def as_buffers(result):
+    """A bytes method's result with each bytes in it made a Buffer, as bytearray's would be."""
+    if type(result) is bytes:
+        return Buffer(result)
+    if type(result) is list or type(result) is tuple:
+        return type(result)(as_buffers(item) for item in result)
+    return result
+
+
+def text_method(name):
+    """Buffer's version of bytes.<name>: it runs on a copy of the bytes."""
+    method = getattr(bytes, name)
+
+    def run_on_copy(self, *args, **kwargs):
+        return as_buffers(method(bytes(self), *args, **kwargs))
+
+    run_on_copy.__name__ = run_on_copy.__qualname__ = name
+    run_on_copy.__doc__ = method.__doc__
+    return run_on_copy
+
+
+@cython.final
+cdef class ByteIterator:
+    """Iterates a Buffer's bytes as ints, re-reading its length at every step."""
+
+    cdef Buffer buffer
+    cdef Py_ssize_t position
+
+    def __cinit__(self, Buffer buffer):
+        self.buffer = buffer
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.buffer is None or self.buffer.data == NULL or self.position >= self.buffer.length:
+            self.buffer = None
+            raise StopIteration
+        self.position += 1
+        return <unsigned char>self.buffer.data[self.position - 1]
 
 
 @cython.final
@@ -315,7 +383,7 @@ cdef class Buffer:
         self.length = n
         return 0
 
-    cdef int _append_bytes(self, const char *src, Py_ssize_t n) except -1:
+    cdef inline int _append_bytes(self, const char *src, Py_ssize_t n) except -1:
         """Copy n bytes from src (which must not point into this buffer) to the end."""
         cdef Py_ssize_t end = self.length + n
         if end > self.capacity_:
@@ -326,8 +394,24 @@ cdef class Buffer:
             self.dirty = end
         return 0
 
-    cdef int _extend_buffer(self, object source) except -1:
-        """Append the bytes of a bytes-like object (one memcpy, a copy first if it aliases us)."""
+    cdef int _replace(self, Py_ssize_t lo, Py_ssize_t hi, const char *src, Py_ssize_t n) except -1:
+        """Replace bytes [lo, hi) with n bytes from src (which must not point into this buffer)."""
+        cdef Py_ssize_t new_length = self.length - (hi - lo) + n
+        if new_length < self.length and self.exports_:
+            raise self._pinned(f"shrink it from {self.length} to {new_length} bytes")
+        if new_length > self.capacity_:
+            self._grow(new_length)
+        memmove(self.data + lo + n, self.data + hi, self.length - hi)
+        if n:
+            memcpy(self.data + lo, src, n)
+        if new_length < self.length:
+            return self._set_length(new_length)
+        self.length = new_length
+        self.dirty = max(self.dirty, new_length)
+        return 0
+
+    cdef int _replace_from(self, Py_ssize_t lo, Py_ssize_t hi, object source) except -1:
+        """Replace bytes [lo, hi) with a bytes-like object's bytes (copied first if it aliases us)."""
         cdef Py_buffer view
         try:
             PyObject_GetBuffer(source, &view, PyBUF_SIMPLE)
@@ -337,11 +421,51 @@ cdef class Buffer:
         try:
             self._check_open()
             if not self.data <= <char *>view.buf < self.data + self.capacity_:
-                return self._append_bytes(<char *>view.buf, view.len)
+                return self._replace(lo, hi, <char *>view.buf, view.len)
             source = PyBytes_FromStringAndSize(<char *>view.buf, view.len)  # it aliases us
         finally:
             PyBuffer_Release(&view)
-        return self._append_bytes(PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
+        return self._replace(lo, hi, PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
+
+    cdef int _range(self, object start, object end, Py_ssize_t *lo, Py_ssize_t *hi) except -1:
+        """start and end (None, or indexes as str.find takes them) clamped to the length.
+
+        lo may end up past hi, or past the length, where nothing can be found.
+        """
+        lo[0] = 0 if start is None else PyNumber_AsSsize_t(start, NULL)
+        hi[0] = PY_SSIZE_T_MAX if end is None else PyNumber_AsSsize_t(end, NULL)
+        self._check_open()
+        if lo[0] < 0:
+            lo[0] = max(lo[0] + self.length, 0)
+        if hi[0] < 0:
+            hi[0] = max(hi[0] + self.length, 0)
+        hi[0] = min(hi[0], self.length)
+        return 0
+
+    cdef Py_ssize_t _find(self, object sub, object start, object end, bint backwards) except -2:
+        """The index of sub in [start:end], searching from the front or the back; -1 if absent."""
+        cdef Py_ssize_t lo, hi, last
+        cdef const char *found
+        cdef bytes needle = needle_bytes(sub)
+        cdef const char *text = needle
+        cdef Py_ssize_t n = len(needle)
+        self._range(start, end, &lo, &hi)
+        if hi - lo < n:
+            return -1
+        if n == 0:
+            return hi if backwards else lo
+        if not backwards:
+            found = <const char *>memmem(self.data + lo, hi - lo, text, n)
+            return -1 if found == NULL else found - self.data
+        last = hi - n  # the last place a match can start
+        while last >= lo:
+            found = <const char *>memrchr(self.data + lo, text[0], last - lo + 1)
+            if found == NULL:
+                return -1
+            if memcmp(found, text, n) == 0:
+                return found - self.data
+            last = found - self.data - 1
+        return -1
 
     # -- the public face: size and storage --
 
@@ -487,9 +611,10 @@ cdef class Buffer:
         if type(source) is bytes:
             self._append_bytes(PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
         elif PyObject_CheckBuffer(source):
-            self._extend_buffer(source)
+            self._replace_from(self.length, self.length, source)
         else:
-            self._extend_buffer(bytearray(iterate(source, "extend remap.Buffer with")))
+            self._replace_from(self.length, self.length,
+                               bytearray(iterate(source, "extend remap.Buffer with")))
 
     @cython.critical_section
     def __iadd__(self, other):
@@ -497,7 +622,7 @@ cdef class Buffer:
         if type(other) is bytes:
             self._append_bytes(PyBytes_AS_STRING(other), PyBytes_GET_SIZE(other))
         elif PyObject_CheckBuffer(other):
-            self._extend_buffer(other)
+            self._replace_from(self.length, self.length, other)
         else:
             raise TypeError(f"can't concat {type_name(other)} to remap.Buffer")
         return self
@@ -519,24 +644,255 @@ cdef class Buffer:
             for i in range(count):
                 (<Buffer>result).data[i] = self.data[start + i * step]
             return result
-        i = PyNumber_AsSsize_t(index, <PyObject *>IndexError)
+        i = self._checked_index(PyNumber_AsSsize_t(index, <PyObject *>IndexError))
+        return <unsigned char>self.data[i]
+
+    @cython.critical_section
+    def __setitem__(self, index, value):
+        cdef Py_ssize_t start, stop, step, count, i
+        cdef char byte
+        if not isinstance(index, slice):
+            start = PyNumber_AsSsize_t(index, <PyObject *>IndexError)
+            byte = <char>byte_arg(value)
+            self.data[self._checked_index(start)] = byte
+            return
+        PySlice_Unpack(index, &start, &stop, &step)
+        source = assignable(value)
+        self._check_open()
+        count = PySlice_AdjustIndices(self.length, &start, &stop, step)
+        if step == 1:
+            self._replace_from(start, max(start, stop), source)
+            return
+        cdef bytes data = bytes(memoryview(source))
+        cdef const char *src = data
+        if len(data) != count:
+            raise ValueError(f"attempt to assign bytes of size {len(data)} "
+                             f"to extended slice of size {count}")
+        for i in range(count):
+            self.data[start + i * step] = src[i]
+
+    @cython.critical_section
+    def __delitem__(self, index):
+        cdef Py_ssize_t start, stop, step, count, i, cur, span
+        if not isinstance(index, slice):
+            start = self._checked_index(PyNumber_AsSsize_t(index, <PyObject *>IndexError))
+            self._replace(start, start + 1, NULL, 0)
+            return
+        PySlice_Unpack(index, &start, &stop, &step)
+        self._check_open()
+        count = PySlice_AdjustIndices(self.length, &start, &stop, step)
+        if step == 1 or count <= 0:
+            self._replace(start, max(start, stop), NULL, 0)
+            return
+        if self.exports_:
+            raise self._pinned(f"delete {count} of its bytes")
+        if step < 0:
+            start, step = start + step * (count - 1), -step
+        for i in range(count):  # close each gap as CPython's bytearray does
+            cur = start + i * step
+            span = min(step - 1, self.length - cur - 1)
+            memmove(self.data + cur - i, self.data + cur + 1, span)
+        cur = start + count * step
+        if cur < self.length:
+            memmove(self.data + cur - count, self.data + cur, self.length - cur)
+        self._set_length(self.length - count)
+
+    cdef Py_ssize_t _checked_index(self, Py_ssize_t i) except -1:
+        """Index i (negative counts from the end), checked against the length now."""
         self._check_open()
         if i < 0:
             i += self.length
         if not 0 <= i < self.length:
             raise IndexError("remap.Buffer index out of range")
-        return <unsigned char>self.data[i]
+        return i
 
     @cython.critical_section
-    def __setitem__(self, index, value):
-        cdef Py_ssize_t i = PyNumber_AsSsize_t(index, <PyObject *>IndexError)
-        cdef char byte = <char>byte_arg(value)
+    def insert(self, index, item):
+        """Insert one byte before index."""
+        cdef Py_ssize_t i = PyNumber_AsSsize_t(index, NULL)
+        cdef char byte = <char>byte_arg(item)
         self._check_open()
         if i < 0:
-            i += self.length
-        if not 0 <= i < self.length:
-            raise IndexError("remap.Buffer assignment index out of range")
-        self.data[i] = byte
+            i = max(i + self.length, 0)
+        i = min(i, self.length)
+        self._replace(i, i, &byte, 1)
+
+    @cython.critical_section
+    def pop(self, index=-1):
+        """Remove and return the byte at index (default: the last)."""
+        cdef Py_ssize_t i = PyNumber_AsSsize_t(index, <PyObject *>IndexError)
+        self._check_open()
+        if self.length == 0:
+            raise IndexError("pop from empty remap.Buffer")
+        i = self._checked_index(i)
+        cdef unsigned char value = self.data[i]
+        self._replace(i, i + 1, NULL, 0)
+        return value
+
+    @cython.critical_section
+    def remove(self, value):
+        """Remove the first occurrence of a byte; ValueError if there is none."""
+        cdef char byte = <char>byte_arg(value)
+        self._check_open()
+        cdef const char *found = <const char *>memchr(self.data, byte, self.length)
+        if found == NULL:
+            raise ValueError("value not found in remap.Buffer")
+        self._replace(found - self.data, found - self.data + 1, NULL, 0)
+
+    @cython.critical_section
+    def reverse(self):
+        """Reverse the bytes in place."""
+        cdef Py_ssize_t i
+        cdef char byte
+        self._check_open()
+        for i in range(self.length // 2):
+            byte = self.data[i]
+            self.data[i] = self.data[self.length - 1 - i]
+            self.data[self.length - 1 - i] = byte
+
+    @cython.critical_section
+    def clear(self):
+        """Remove every byte."""
+        self._check_open()
+        self._set_length(0)
+
+    @cython.critical_section
+    def copy(self):
+        """A new Buffer with the same bytes."""
+        self._check_open()
+        return Buffer.from_memory(self.data, self.length)
+
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+    def __reduce_ex__(self, protocol):
+        self._check_open()
+        if protocol >= 5:
+            return Buffer, (PickleBuffer(self),)
+        return Buffer, (bytes(self),)
+
+    def __sizeof__(self):
+        return object.__sizeof__(self) + (self.capacity_ if self.storage == HEAP else 0)
+
+    # -- searching, in C --
+
+    def find(self, sub, start=None, end=None):
+        """The lowest index of sub (bytes-like or int) in [start:end], or -1."""
+        return self._find(sub, start, end, False)
+
+    def rfind(self, sub, start=None, end=None):
+        """The highest index of sub (bytes-like or int) in [start:end], or -1."""
+        return self._find(sub, start, end, True)
+
+    def index(self, sub, start=None, end=None):
+        """Like find, but raises ValueError when sub is absent."""
+        cdef Py_ssize_t i = self._find(sub, start, end, False)
+        if i < 0:
+            raise ValueError("subsection not found")
+        return i
+
+    def rindex(self, sub, start=None, end=None):
+        """Like rfind, but raises ValueError when sub is absent."""
+        cdef Py_ssize_t i = self._find(sub, start, end, True)
+        if i < 0:
+            raise ValueError("subsection not found")
+        return i
+
+    def count(self, sub, start=None, end=None):
+        """The number of non-overlapping occurrences of sub in [start:end]."""
+        cdef Py_ssize_t lo, hi, total = 0
+        cdef const char *found
+        cdef bytes needle = needle_bytes(sub)
+        cdef Py_ssize_t n = len(needle)
+        self._range(start, end, &lo, &hi)
+        if hi - lo < n:
+            return 0
+        if n == 0:
+            return hi - lo + 1
+        while True:
+            found = <const char *>memmem(self.data + lo, hi - lo, <const char *>needle, n)
+            if found == NULL:
+                return total
+            total += 1
+            lo = found - self.data + n
+
+    def __contains__(self, sub):
+        return self._find(sub, None, None, False) >= 0
+
+    cdef bint _matches_at(self, object affix, object start, object end, bint at_end) except -1:
+        """True if the bytes-like affix (or one of a tuple of them) starts or ends [start:end]."""
+        cdef Py_ssize_t lo, hi
+        choices = affix if isinstance(affix, tuple) else (affix,)
+        name = "endswith" if at_end else "startswith"
+        for choice in choices:
+            if not PyObject_CheckBuffer(choice):
+                raise TypeError(f"{name} first arg must be bytes or a tuple of bytes, "
+                                f"not {type_name(choice)}")
+            text = memoryview(choice).tobytes()
+            self._range(start, end, &lo, &hi)
+            if lo <= self.length and hi - lo >= len(text) and memcmp(
+                    self.data + (hi - len(text) if at_end else lo), <const char *>text, len(text)) == 0:
+                return True
+        return False
+
+    def startswith(self, prefix, start=None, end=None):
+        """True if [start:end] begins with prefix (bytes-like, or a tuple of them)."""
+        return self._matches_at(prefix, start, end, False)
+
+    def endswith(self, suffix, start=None, end=None):
+        """True if [start:end] ends with suffix (bytes-like, or a tuple of them)."""
+        return self._matches_at(suffix, start, end, True)
+
+    # -- arithmetic --
+
+    def __add__(self, other):
+        if not PyObject_CheckBuffer(other):
+            return NotImplemented
+        result = self.copy()
+        result += other
+        return result
+
+    def __mul__(self, times):
+        result = self.copy()
+        result *= times
+        return result
+
+    __rmul__ = __mul__
+
+    @cython.critical_section
+    def __imul__(self, times):
+        cdef Py_ssize_t n = PyNumber_AsSsize_t(times, NULL)
+        cdef Py_ssize_t unit = self.length, done
+        self._check_open()
+        if n <= 0 or unit == 0:
+            self._set_length(0)
+            return self
+        if n > MAX_BYTES // unit:
+            raise MemoryError(f"{unit} bytes repeated {n} times is larger than any mapping can be")
+        self._room(unit * n)
+        done = unit
+        while done < unit * n:  # doubling: each memcpy copies what is there already
+            memcpy(self.data + done, self.data, min(done, unit * n - done))
+            done += min(done, unit * n - done)
+        self.length = unit * n
+        self.dirty = max(self.dirty, self.length)
+        return self
+
+    def __mod__(self, values):
+        return Buffer(bytes(self) % values)
+
+    def __iter__(self):
+        return ByteIterator(self)
+
+    @classmethod
+    def fromhex(cls, string):
+        """A Buffer from a string of hexadecimal digits (whitespace allowed between bytes)."""
+        return Buffer(bytes.fromhex(string))
+
+    maketrans = staticmethod(bytes.maketrans)
 
     @staticmethod
     cdef Buffer from_memory(const char *src, Py_ssize_t n):
@@ -566,6 +922,42 @@ cdef class Buffer:
 
     __hash__ = None
 
+    # The rarely used text methods run on a copy, as bytes; results that bytearray would give
+    # as bytearray come back as Buffer.
+    capitalize = text_method("capitalize")
+    center = text_method("center")
+    decode = text_method("decode")
+    expandtabs = text_method("expandtabs")
+    hex = text_method("hex")
+    isalnum = text_method("isalnum")
+    isalpha = text_method("isalpha")
+    isascii = text_method("isascii")
+    isdigit = text_method("isdigit")
+    islower = text_method("islower")
+    isspace = text_method("isspace")
+    istitle = text_method("istitle")
+    isupper = text_method("isupper")
+    join = text_method("join")
+    ljust = text_method("ljust")
+    lower = text_method("lower")
+    lstrip = text_method("lstrip")
+    partition = text_method("partition")
+    removeprefix = text_method("removeprefix")
+    removesuffix = text_method("removesuffix")
+    replace = text_method("replace")
+    rjust = text_method("rjust")
+    rpartition = text_method("rpartition")
+    rsplit = text_method("rsplit")
+    rstrip = text_method("rstrip")
+    split = text_method("split")
+    splitlines = text_method("splitlines")
+    strip = text_method("strip")
+    swapcase = text_method("swapcase")
+    title = text_method("title")
+    translate = text_method("translate")
+    upper = text_method("upper")
+    zfill = text_method("zfill")
+
     def __repr__(self):
         if self.data == NULL:
             return "<closed remap.Buffer>"
@@ -574,3 +966,6 @@ cdef class Buffer:
         kind = ("heap", "heap", "mapped", f"reserved max_size={self.max_size_}")[self.storage]
         pins = f", exports={self.exports_}" if self.exports_ else ""
         return f"remap.Buffer({head!r}{more}, capacity={self.capacity_}, {kind}{pins})"
+
+
+MutableSequence.register(Buffer)

@@ -28,7 +28,8 @@ class View:
         size = len(self.buffer)
         stop = size if self.length is None else self.offset + self.length
         if self.offset > size or stop > size:
-            raise IndexError(f"view [{self.offset}:{stop}] lies outside the buffer [0:{size}]")
+            end = "" if self.length is None else stop
+            raise IndexError(f"view [{self.offset}:{end}] lies outside the buffer [0:{size}]")
         return self.offset, stop
 
     def __len__(self):
