@@ -665,6 +665,9 @@ cdef class Buffer:
             return
         cdef bytes data = bytes(memoryview(source))
         cdef const char *src = data
+        if len(data) == 0:  # as bytearray does: assigning nothing deletes the slice
+            self._delete_extended(start, step, count)
+            return
         if len(data) != count:
             raise ValueError(f"attempt to assign bytes of size {len(data)} "
                              f"to extended slice of size {count}")
@@ -673,7 +676,7 @@ cdef class Buffer:
 
     @cython.critical_section
     def __delitem__(self, index):
-        cdef Py_ssize_t start, stop, step, count, i, cur, span
+        cdef Py_ssize_t start, stop, step, count
         if not isinstance(index, slice):
             start = self._checked_index(PyNumber_AsSsize_t(index, <PyObject *>IndexError))
             self._replace(start, start + 1, NULL, 0)
@@ -681,9 +684,16 @@ cdef class Buffer:
         PySlice_Unpack(index, &start, &stop, &step)
         self._check_open()
         count = PySlice_AdjustIndices(self.length, &start, &stop, step)
-        if step == 1 or count <= 0:
+        if step == 1:
             self._replace(start, max(start, stop), NULL, 0)
-            return
+        else:
+            self._delete_extended(start, step, count)
+
+    cdef int _delete_extended(self, Py_ssize_t start, Py_ssize_t step, Py_ssize_t count) except -1:
+        """Delete count bytes from start, step apart (step != 1)."""
+        cdef Py_ssize_t i, cur, span
+        if count <= 0:
+            return 0
         if self.exports_:
             raise self._pinned(f"delete {count} of its bytes")
         if step < 0:
@@ -695,7 +705,7 @@ cdef class Buffer:
         cur = start + count * step
         if cur < self.length:
             memmove(self.data + cur - count, self.data + cur, self.length - cur)
-        self._set_length(self.length - count)
+        return self._set_length(self.length - count)
 
     cdef Py_ssize_t _checked_index(self, Py_ssize_t i) except -1:
         """Index i (negative counts from the end), checked against the length now."""
@@ -860,7 +870,8 @@ cdef class Buffer:
         result *= times
         return result
 
-    __rmul__ = __mul__
+    def __rmul__(self, times):
+        return self * times
 
     @cython.critical_section
     def __imul__(self, times):
