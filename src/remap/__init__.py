@@ -1,9 +1,10 @@
 """remap: a growable byte buffer whose memory comes from mmap and grows with mremap."""
 
 from remap._core import HAVE_MREMAP, MAP_THRESHOLD, PAGESIZE, Buffer
+from remap._io import BufferIO
 from remap._view import View
 
-__all__ = ["HAVE_MREMAP", "MAP_THRESHOLD", "PAGESIZE", "Array", "Buffer", "View"]
+__all__ = ["HAVE_MREMAP", "MAP_THRESHOLD", "PAGESIZE", "Array", "Buffer", "BufferIO", "View"]
 
 
 def __getattr__(name):
