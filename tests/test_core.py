@@ -449,3 +449,17 @@ def test_near_max_map_count_every_buffer_keeps_its_bytes(child):
 
 def test_the_build_is_the_one_asked_for():
     assert remap.HAVE_MREMAP == (os.environ.get("REMAP_NO_MREMAP") != "1")
+
+
+def test_write_at_is_like_pwrite():
+    buf = remap.Buffer(b"abcdef")
+    assert buf.write_at(2, b"XY") == 2 and buf == b"abXYef"
+    assert buf.write_at(5, bytearray(b"123")) == 3 and buf == b"abXYe123"
+    assert buf.write_at(10, memoryview(b"z")) == 1 and buf == b"abXYe123\0\0z"
+    assert buf.write_at(20, b"") == 0 and len(buf) == 11
+    assert buf.write_at(0, buf) == 11 and buf == b"abXYe123\0\0z"
+    with pytest.raises(TypeError):
+        buf.write_at(0, "text")
+    with pytest.raises(ValueError):
+        buf.write_at(-1, b"x")
+    assert buf == b"abXYe123\0\0z"

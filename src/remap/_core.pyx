@@ -410,8 +410,13 @@ cdef class Buffer:
         self.dirty = max(self.dirty, new_length)
         return 0
 
-    cdef int _replace_from(self, Py_ssize_t lo, Py_ssize_t hi, object source) except -1:
-        """Replace bytes [lo, hi) with a bytes-like object's bytes (copied first if it aliases us)."""
+    cdef Py_ssize_t _replace_from(self, Py_ssize_t lo, Py_ssize_t hi, object source) except -1:
+        """Replace bytes [lo, hi) with a bytes-like object's bytes (copied first if it aliases us).
+
+        Returns how many bytes went in.
+        hi = -1 overwrites as a file write does: as many bytes as source has, zero-filling any
+        gap between the end and lo.
+        """
         cdef Py_buffer view
         try:
             PyObject_GetBuffer(source, &view, PyBUF_SIMPLE)
@@ -420,12 +425,20 @@ cdef class Buffer:
             PyObject_GetBuffer(source, &view, PyBUF_SIMPLE)
         try:
             self._check_open()
+            if hi == -1:
+                if view.len == 0:
+                    return 0
+                if lo > self.length:
+                    self._set_length(lo)
+                hi = min(lo + view.len, self.length)
             if not self.data <= <char *>view.buf < self.data + self.capacity_:
-                return self._replace(lo, hi, <char *>view.buf, view.len)
+                self._replace(lo, hi, <char *>view.buf, view.len)
+                return view.len
             source = PyBytes_FromStringAndSize(<char *>view.buf, view.len)  # it aliases us
         finally:
             PyBuffer_Release(&view)
-        return self._replace(lo, hi, PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
+        self._replace(lo, hi, PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
+        return PyBytes_GET_SIZE(source)
 
     cdef int _range(self, object start, object end, Py_ssize_t *lo, Py_ssize_t *hi) except -1:
         """start and end (None, or indexes as str.find takes them) clamped to the length.
@@ -615,6 +628,17 @@ cdef class Buffer:
         else:
             self._replace_from(self.length, self.length,
                                bytearray(iterate(source, "extend remap.Buffer with")))
+
+    @cython.critical_section
+    def write_at(self, offset, data):
+        """Write a bytes-like object at offset, like pwrite: a gap past the end reads as zeros.
+
+        Returns the number of bytes written.
+        """
+        cdef Py_ssize_t at = size_arg(offset, "offset")
+        if not PyObject_CheckBuffer(data):
+            raise TypeError(f"a bytes-like object is required, not '{type_name(data)}'")
+        return self._replace_from(at, -1, data)
 
     @cython.critical_section
     def __iadd__(self, other):

@@ -64,18 +64,11 @@ class BufferIO(io.BufferedIOBase):
 
     def write(self, data):
         """Write a bytes-like object at the position (zero-filling any gap); return its size."""
-        buffer = self._open_buffer()
-        if isinstance(data, str):
-            raise TypeError("a bytes-like object is required, not 'str'")
-        with memoryview(data) as view:
-            size = view.nbytes
-            if size == 0:
-                return 0
-            if self._position > len(buffer):
-                buffer.resize(self._position)
-            buffer[self._position:self._position + size] = view
-        self._position += size
-        return size
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        written = self.buffer.write_at(self._position, data)
+        self._position += written
+        return written
 
     def seek(self, offset, whence=io.SEEK_SET):
         """Move the position: from the start, the current position or the end."""
