@@ -89,8 +89,9 @@ def test_getbuffer_pins_like_bytesio():
 
 
 def test_write_refuses_str():
+    file = remap.BufferIO()
     with pytest.raises(TypeError):
-        remap.BufferIO().write("text")
+        file.write("text")
 
 
 def test_text_wrapper():

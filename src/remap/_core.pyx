@@ -396,7 +396,10 @@ cdef class Buffer:
 
     cdef int _replace(self, Py_ssize_t lo, Py_ssize_t hi, const char *src, Py_ssize_t n) except -1:
         """Replace bytes [lo, hi) with n bytes from src (which must not point into this buffer)."""
-        cdef Py_ssize_t new_length = self.length - (hi - lo) + n
+        cdef Py_ssize_t new_length
+        hi = min(hi, self.length)  # a callback may have shrunk the buffer since lo and hi were taken
+        lo = min(lo, hi)
+        new_length = self.length - (hi - lo) + n
         if new_length < self.length and self.exports_:
             raise self._pinned(f"shrink it from {self.length} to {new_length} bytes")
         if new_length > self.capacity_:
@@ -626,8 +629,8 @@ cdef class Buffer:
         elif PyObject_CheckBuffer(source):
             self._replace_from(self.length, self.length, source)
         else:
-            self._replace_from(self.length, self.length,
-                               bytearray(iterate(source, "extend remap.Buffer with")))
+            items = bytearray(iterate(source, "extend remap.Buffer with"))
+            self._replace_from(self.length, self.length, items)
 
     @cython.critical_section
     def write_at(self, offset, data):
@@ -682,12 +685,14 @@ cdef class Buffer:
             return
         PySlice_Unpack(index, &start, &stop, &step)
         source = assignable(value)
+        if step != 1:  # take the bytes first: an exporter's callback may resize us
+            source = bytes(memoryview(source))
         self._check_open()
         count = PySlice_AdjustIndices(self.length, &start, &stop, step)
         if step == 1:
             self._replace_from(start, max(start, stop), source)
             return
-        cdef bytes data = bytes(memoryview(source))
+        cdef bytes data = source
         cdef const char *src = data
         if len(data) == 0:  # as bytearray does: assigning nothing deletes the slice
             self._delete_extended(start, step, count)
@@ -1001,6 +1006,31 @@ cdef class Buffer:
         kind = ("heap", "heap", "mapped", f"reserved max_size={self.max_size_}")[self.storage]
         pins = f", exports={self.exports_}" if self.exports_ else ""
         return f"remap.Buffer({head!r}{more}, capacity={self.capacity_}, {kind}{pins})"
+
+
+
+@cython.final
+cdef class Cursor:
+    """A file position on a Buffer, and the write that BufferIO's hot path runs in C."""
+
+    cdef readonly Buffer buffer
+    cdef public Py_ssize_t position
+    cdef public bint closed
+
+    def __cinit__(self, Buffer buffer not None):
+        self.buffer = buffer
+
+    def write(self, data):
+        """Write a bytes-like object at the position and move past it; return its size."""
+        cdef Py_ssize_t written
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        if not PyObject_CheckBuffer(data):
+            raise TypeError(f"a bytes-like object is required, not '{type_name(data)}'")
+        with cython.critical_section(self.buffer):
+            written = self.buffer._replace_from(self.position, -1, data)
+        self.position += written
+        return written
 
 
 MutableSequence.register(Buffer)

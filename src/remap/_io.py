@@ -3,7 +3,7 @@
 import io
 import operator
 
-from remap._core import Buffer
+from remap._core import Buffer, Cursor
 
 
 class BufferIO(io.BufferedIOBase):
@@ -17,7 +17,8 @@ class BufferIO(io.BufferedIOBase):
         super().__init__()
         self._owns = not isinstance(initial_bytes, Buffer)
         self.buffer = Buffer(initial_bytes) if self._owns else initial_bytes
-        self._position = 0
+        self._cursor = Cursor(self.buffer)
+        self.write = self._cursor.write  # the hot path, in C: one call per small write
 
     def _open_buffer(self):
         """The buffer, after checking the file is open."""
@@ -35,9 +36,9 @@ class BufferIO(io.BufferedIOBase):
         """Up to size bytes from the position (all that remain if size is None or negative)."""
         buffer = self._open_buffer()
         size = -1 if size is None else operator.index(size)
-        start = min(self._position, len(buffer))
+        start = min(self._cursor.position, len(buffer))
         stop = len(buffer) if size < 0 else min(len(buffer), start + size)
-        self._position = max(self._position, stop)
+        self._cursor.position = max(self._cursor.position, stop)
         with memoryview(buffer) as view:
             return view[start:stop].tobytes()
 
@@ -56,19 +57,11 @@ class BufferIO(io.BufferedIOBase):
         """One line, up to and including b"\\n", at most size bytes if size is not negative."""
         buffer = self._open_buffer()
         size = -1 if size is None else operator.index(size)
-        end = buffer.find(b"\n", self._position)
+        end = buffer.find(b"\n", self._cursor.position)
         stop = len(buffer) if end < 0 else end + 1
         if size >= 0:
-            stop = min(stop, self._position + size)
-        return self.read(max(stop - self._position, 0))
-
-    def write(self, data):
-        """Write a bytes-like object at the position (zero-filling any gap); return its size."""
-        if self.closed:
-            raise ValueError("I/O operation on closed file.")
-        written = self.buffer.write_at(self._position, data)
-        self._position += written
-        return written
+            stop = min(stop, self._cursor.position + size)
+        return self.read(max(stop - self._cursor.position, 0))
 
     def seek(self, offset, whence=io.SEEK_SET):
         """Move the position: from the start, the current position or the end."""
@@ -77,22 +70,22 @@ class BufferIO(io.BufferedIOBase):
         if whence == io.SEEK_SET:
             if offset < 0:
                 raise ValueError(f"negative seek value {offset}")
-            self._position = offset
+            self._cursor.position = offset
         elif whence in (io.SEEK_CUR, io.SEEK_END):
-            base = self._position if whence == io.SEEK_CUR else len(buffer)
-            self._position = max(base + offset, 0)
+            base = self._cursor.position if whence == io.SEEK_CUR else len(buffer)
+            self._cursor.position = max(base + offset, 0)
         else:
             raise ValueError(f"invalid whence ({whence}, should be 0, 1 or 2)")
-        return self._position
+        return self._cursor.position
 
     def tell(self):
         self._open_buffer()
-        return self._position
+        return self._cursor.position
 
     def truncate(self, size=None):
         """Cut the file to size bytes (default: the position); the position stays."""
         buffer = self._open_buffer()
-        size = self._position if size is None else operator.index(size)
+        size = self._cursor.position if size is None else operator.index(size)
         if size < 0:
             raise ValueError(f"negative size value {size}")
         if size < len(buffer):
@@ -111,4 +104,5 @@ class BufferIO(io.BufferedIOBase):
         """Close the file and free its buffer (one passed in stays open); BufferError if pinned."""
         if not self.closed and self._owns:
             self.buffer.close()
+        self._cursor.closed = True
         super().close()
