@@ -1,5 +1,6 @@
-"""python -m remap: grow a Buffer to 1 GiB next to a bytearray and print what each step cost."""
+"""python -m remap [bench|demo]: compare remap with its peers, or watch a Buffer grow to 1 GiB."""
 
+import argparse
 import sys
 import time
 
@@ -40,11 +41,23 @@ def demo(limit=1 << 30):
 
 
 def main(argv):
-    """Run the command named in argv (default: demo)."""
-    command = argv[0] if argv else "demo"
-    if command != "demo":
-        sys.exit(f"usage: python -m remap [demo]  (unknown command {command!r})")
-    demo()
+    """Run bench (the default) or demo."""
+    parser = argparse.ArgumentParser(prog="python -m remap", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    bench = commands.add_parser("bench", help="compare remap with bytearray, BytesIO, mmap, "
+                                              "numpy, array and the raw kernel (~1 minute)")
+    bench.add_argument("--full", action="store_true", help="every size, 5 repeats (slow)")
+    bench.add_argument("--repeats", type=int, help="interleaved rounds per case")
+    bench.add_argument("--json", metavar="FILE", help="write the raw numbers to FILE")
+    bench.add_argument("--plot", metavar="FILE.png", help="draw time against size (matplotlib)")
+    commands.add_parser("demo", help="grow a Buffer to 1 GiB next to a bytearray")
+    args = parser.parse_args(argv or ["bench"])
+    if args.command == "demo":
+        demo()
+    else:
+        from remap._bench import bench as run_bench
+
+        run_bench(args.full, args.repeats, args.json, args.plot)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,52 @@
+"""Smoke tests of the bench command's parts at tiny sizes: every peer runs, the report renders."""
+
+import json
+import subprocess
+import sys
+
+import remap._bench as bench
+
+MiB = 1 << 20
+
+
+def test_every_peer_fills_and_resizes():
+    fills = bench.fill_round(list(bench.FILL), MiB, 4096)
+    resizes = bench.resize_round(list(bench.RESIZE), 4 * MiB)
+    creates = bench.create_round(list(bench.CREATE), 100, 10)
+    assert set(fills) == set(bench.FILL) and all(t > 0 for t in fills.values())
+    assert "remap grow" in resizes and "memcpy grow" in resizes and set(creates) == set(bench.CREATE)
+
+
+def test_fill_peers_build_the_same_bytes():
+    chunk = bytes(range(256)) * 16
+    for name, fill in bench.FILL.items():
+        built = fill(64 * 4096, chunk)
+        if name != "kernel":
+            data = built.getbuffer() if name == "BytesIO" else memoryview(built)
+            assert bytes(data[: 64 * 4096]) == chunk * 64, name
+            data.release()
+        bench.release(built)
+
+
+def test_report_and_targets_render():
+    cases = [("fill, 64 KiB chunks", "fill", 512 * MiB, None), ("resize", "resize", 1 << 30, None),
+             ("create and drop", "create", 100, None)]
+    samples = {0: {"remap": [1.0], "bytearray": [5.0], "kernel": [1.1]},
+               1: {"remap grow": [1e-4], "kernel grow": [1e-4], "memcpy grow": [0.08]},
+               2: {"remap": [1e-7], "bytearray": [1e-7]}}
+    records = bench.summarize(cases, samples)
+    text = bench.table(records)
+    lines = bench.target_lines(records, {("fill", 256 * MiB): 256.0})
+    assert "5.0x" in text and any(line.startswith("met") for line in lines)
+    assert sum("fill 512 MiB" in line for line in lines) == 2
+    json.dumps(records)
+
+
+def test_peak_rss_is_measured_in_a_child():
+    assert 3 <= bench.peak_rss_mib("fill", "remap", 4 * MiB) <= 12
+
+
+def test_cli_help():
+    out = subprocess.run([sys.executable, "-m", "remap", "--help"], capture_output=True, text=True,
+                         check=True)
+    assert "bench" in out.stdout and "demo" in out.stdout
