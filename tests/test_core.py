@@ -463,3 +463,15 @@ def test_write_at_is_like_pwrite():
     with pytest.raises(ValueError):
         buf.write_at(-1, b"x")
     assert buf == b"abXYe123\0\0z"
+
+
+def test_giant_buffers_are_gib_aligned_so_moves_go_a_pud_at_a_time():
+    buf = remap.Buffer(GiB)
+    assert buf.address % GiB == 0
+    blocker = remap.Buffer(remap.MAP_THRESHOLD)  # often sits right after, forcing a move
+    buf[-1] = 5
+    buf.resize(2 * GiB)
+    assert buf.address % GiB == 0 and buf[GiB - 1] == 5
+    reserved = remap.Buffer(max_size=3 * GiB)
+    assert reserved.address % GiB == 0
+    blocker.close()

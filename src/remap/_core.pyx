@@ -42,6 +42,8 @@ HAVE_MREMAP = bool(REMAP_HAVE_MREMAP)
 cdef Py_ssize_t PAGE = PAGESIZE
 # Large buffers get 2 MiB units, so the kernel aligns them and moves them at PMD level.
 cdef Py_ssize_t HUGE = 2 << 20
+# Mappings this large are 1 GiB-aligned, so moves go a PUD entry at a time.
+cdef Py_ssize_t GIANT = 1 << 30
 # Below this a copy costs less than a mapping (one VMA of vm.max_map_count, ~10 us per move).
 MAP_THRESHOLD = 128 << 10
 cdef Py_ssize_t MAP_MIN = MAP_THRESHOLD
@@ -131,14 +133,24 @@ cdef object iterate(object source, str action):
 
 
 cdef char *map_anonymous(Py_ssize_t size, int prot) except NULL:
-    """A fresh private anonymous mapping of size bytes."""
+    """A fresh private anonymous mapping of size bytes, 1 GiB-aligned when it is that large.
+
+    The kernel 2 MiB-aligns a mapping whose size is a multiple of 2 MiB; 1 GiB alignment on
+    both sides lets mremap move whole PUD entries (~0.03 ms a GiB instead of ~0.2 ms).
+    """
     cdef int flags = MAP_PRIVATE | MAP_ANONYMOUS
     if prot == PROT_NONE:
         flags |= MAP_NORESERVE
-    cdef void *p = mmap(NULL, size, prot, flags, -1, 0)
-    if p == MAP_FAILED:
+    cdef Py_ssize_t slack = GIANT if size >= GIANT else 0
+    cdef char *raw = <char *>mmap(NULL, size + slack, prot, flags, -1, 0)
+    if raw == <char *>MAP_FAILED:
         raise_errno(f"mmap of {size} bytes failed")
-    return <char *>p
+    cdef char *start = <char *>round_up(<Py_ssize_t>raw, GIANT) if slack else raw
+    if start > raw:
+        munmap(raw, start - raw)
+    if raw + slack > start:
+        munmap(start + size, raw + slack - start)
+    return start
 
 
 def as_buffers(result):
@@ -289,12 +301,17 @@ cdef class Buffer:
 
     cdef int _remap(self, Py_ssize_t capacity) except -1:
         """Resize the mapping: in place if the kernel can, else moved if nothing pins it."""
-        cdef void *p = remap_resize(self.data, self.capacity_, capacity, 0)
+        cdef char *target = NULL
+        cdef void *p = remap_resize(self.data, self.capacity_, capacity, 0, NULL)
         if p == MAP_FAILED:
             if self.exports_:
                 raise self._pinned(f"move it to grow to {capacity} bytes")
-            p = remap_resize(self.data, self.capacity_, capacity, 1)
+            if capacity >= GIANT:  # a 1 GiB-aligned place to move to, so PUD entries move whole
+                target = map_anonymous(capacity, PROT_NONE)
+            p = remap_resize(self.data, self.capacity_, capacity, 1, target)
             if p == MAP_FAILED:
+                if target != NULL:
+                    munmap(target, capacity)
                 raise_errno(f"mremap from {self.capacity_} to {capacity} bytes failed")
         self.data = <char *>p
         self.capacity_ = capacity

@@ -18,11 +18,15 @@ cdef extern from *:
     #define REMAP_HAVE_MREMAP 0
     #endif
 
-    /* Resize a private anonymous mapping; it moves only when may_move is set.
+    /* Resize a private anonymous mapping. It moves only when may_move is set: to target when
+       that is not NULL (whatever is mapped there is replaced), else where the kernel likes.
        Without mremap: shrink by unmapping the tail, grow by map-copy-unmap. */
-    static void *remap_resize(void *old, size_t old_size, size_t new_size, int may_move)
+    static void *remap_resize(void *old, size_t old_size, size_t new_size, int may_move,
+                              void *target)
     {
     #if REMAP_HAVE_MREMAP
+        if (may_move && target != NULL)
+            return mremap(old, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, target);
         return mremap(old, old_size, new_size, may_move ? MREMAP_MAYMOVE : 0);
     #else
         void *moved;
@@ -35,7 +39,8 @@ cdef extern from *:
             errno = ENOMEM;
             return MAP_FAILED;
         }
-        moved = mmap(NULL, new_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        moved = mmap(target, new_size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | (target != NULL ? MAP_FIXED : 0), -1, 0);
         if (moved == MAP_FAILED)
             return MAP_FAILED;
         memcpy(moved, old, old_size);
@@ -45,4 +50,5 @@ cdef extern from *:
     }
     """
     const int REMAP_HAVE_MREMAP
-    void *remap_resize(void *old, size_t old_size, size_t new_size, int may_move) nogil
+    void *remap_resize(void *old, size_t old_size, size_t new_size, int may_move,
+                       void *target) nogil
