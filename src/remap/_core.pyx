@@ -765,7 +765,7 @@ cdef class Buffer:
     @cython.critical_section
     def insert(self, index, item):
         """Insert one byte before index."""
-        cdef Py_ssize_t i = PyNumber_AsSsize_t(index, NULL)
+        cdef Py_ssize_t i = PyNumber_AsSsize_t(index, <PyObject *>OverflowError)
         cdef char byte = <char>byte_arg(item)
         self._check_open()
         if i < 0:
@@ -921,7 +921,7 @@ cdef class Buffer:
 
     @cython.critical_section
     def __imul__(self, times):
-        cdef Py_ssize_t n = PyNumber_AsSsize_t(times, NULL)
+        cdef Py_ssize_t n = PyNumber_AsSsize_t(times, <PyObject *>OverflowError)
         cdef Py_ssize_t unit = self.length, done
         self._check_open()
         if n <= 0 or unit == 0:
