@@ -1,10 +1,16 @@
 """Shared helpers: run crash-prone code in a child process so a crash fails one test."""
 
+import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
+
+
+# ASan reserves terabytes of address space up front, so RLIMIT_AS cannot be lowered under it.
+limits_address_space = pytest.mark.skipif(os.environ.get("REMAP_SANITIZER") == "asan",
+                                          reason="RLIMIT_AS cannot be lowered under ASan")
 
 
 def run_child(code, timeout=120):

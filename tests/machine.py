@@ -32,8 +32,11 @@ class ExportedBuffer(RuleBasedStateMachine):
         address, before = self.buf.address, bytes(self.buf)
         try:
             operation(self.buf)
-        except BufferError:
-            assert self.exports, "BufferError with no export alive"
+        except (BufferError, MemoryError) as error:
+            if isinstance(error, BufferError):
+                assert self.exports, "BufferError with no export alive"
+            else:
+                assert self.buf.max_size is not None, "MemoryError without a max_size"
             assert bytes(self.buf) == before, "a refused operation changed the bytes"
             return
         if self.exports and address:  # an empty buffer's exports point at no storage of its own
@@ -89,6 +92,24 @@ class ExportedBuffer(RuleBasedStateMachine):
         if length:
             exported[length - 1] = value
             self.model[start + length - 1] = value
+
+    @rule(reserved=st.booleans())
+    def close(self, reserved):
+        """Close: refused while exported; else start again, on a max_size buffer if reserved."""
+        try:
+            self.buf.close()
+        except BufferError:
+            assert self.exports and not self.buf.closed
+            return
+        assert not self.exports and self.buf.closed and self.buf.address == 0
+        try:
+            len(self.buf)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("a closed buffer answered len()")
+        self.buf = remap.Buffer(max_size=4 << 20 if reserved else None)
+        self.model = bytearray()
 
     @rule(offset=st.integers(0, 1000))
     def view(self, offset):

@@ -50,3 +50,8 @@ def test_cli_help():
     out = subprocess.run([sys.executable, "-m", "remap", "--help"], capture_output=True, text=True,
                          check=True)
     assert "bench" in out.stdout and "demo" in out.stdout
+
+
+def test_peers_refuse_to_grow_under_a_numpy_view():
+    assert set(bench.refusals().values()) <= {"BufferError", "ValueError"}
+    assert bench.grow_under_numpy(8 * MiB) > 0

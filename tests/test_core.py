@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import remap
-from conftest import is_mapped, mapping_count
+from conftest import is_mapped, limits_address_space, mapping_count
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -379,6 +379,7 @@ def test_repr_is_short_and_useful():
 
 # -- kernel limits, in child processes --
 
+@limits_address_space
 def test_enomem_leaves_the_buffer_intact(child):
     out = child("""
         import resource, remap
@@ -403,6 +404,7 @@ def test_enomem_leaves_the_buffer_intact(child):
     assert out.count("MemoryError") == 3 and out.endswith("ok\n")
 
 
+@limits_address_space
 def test_enomem_mid_append_keeps_every_byte(child):
     out = child("""
         import resource, remap

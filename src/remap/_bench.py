@@ -151,6 +151,30 @@ def grow_bytearray(buf, size):
         del buf[size:]
 
 
+def touched_bytesio(size):
+    return io.BytesIO(b"\1" * size)
+
+
+def grow_bytesio(file, size):
+    """BytesIO grows by a write past the end (zero-filling the gap), shrinks by truncate()."""
+    if size > len(file.getbuffer()):
+        file.seek(size - 1)
+        file.write(b"\0")
+    else:
+        file.truncate(size)
+
+
+def touched_array(size):
+    return array.array("B", b"\1") * size
+
+
+def grow_array(values, size):
+    if size > len(values):
+        values.frombytes(bytes(size - len(values)))
+    else:
+        del values[size:]
+
+
 def touched_mmap(size):
     region = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE)
     region[::PAGESIZE] = b"\1" * len(range(0, size, PAGESIZE))
@@ -182,7 +206,8 @@ def grow_kernel(region, size):
 
 
 RESIZE = {"remap": (touched_remap, grow_remap), "bytearray": (touched_bytearray, grow_bytearray),
-          "mmap": (touched_mmap, grow_mmap), "numpy": (touched_numpy, grow_numpy),
+          "BytesIO": (touched_bytesio, grow_bytesio), "mmap": (touched_mmap, grow_mmap),
+          "numpy": (touched_numpy, grow_numpy), "array": (touched_array, grow_array),
           "kernel": (touched_kernel, grow_kernel)}
 
 
@@ -198,6 +223,16 @@ def create_bytearray(size, count):
         bytearray(size)
 
 
+def create_bytesio(size, count):
+    for _ in range(count):
+        io.BytesIO(bytes(size))
+
+
+def create_array(size, count):
+    for _ in range(count):
+        array.array("B", bytes(size))
+
+
 def create_mmap(size, count):
     for _ in range(count):
         mmap.mmap(-1, size).close()
@@ -210,8 +245,8 @@ def create_numpy(size, count):
         np.zeros(size, "u1")
 
 
-CREATE = {"remap": create_remap, "bytearray": create_bytearray, "mmap": create_mmap,
-          "numpy": create_numpy}
+CREATE = {"remap": create_remap, "bytearray": create_bytearray, "BytesIO": create_bytesio,
+          "mmap": create_mmap, "numpy": create_numpy, "array": create_array}
 
 
 # -- scenario 4: grow while a numpy array views the first bytes --
@@ -232,18 +267,26 @@ def grow_under_numpy(size):
     return seconds
 
 
-def grow_under_numpy_peer(make):
-    """What a peer does when asked to grow under a live np.frombuffer view: its exception's name."""
+def refusals():
+    """What each peer does when asked to grow under a live np.frombuffer view of it."""
     import numpy as np
 
-    buf = make()
+    peers = {"bytearray": lambda: bytearray(MiB), "mmap": lambda: mmap.mmap(-1, MiB),
+             "numpy": lambda: np.zeros(MiB, "u1"), "array": lambda: array.array("B", bytes(MiB))}
+    return {name: refusal(make()) for name, make in peers.items()}
+
+
+def refusal(buf):
+    """The name of the exception buf raises when it must grow under a numpy view, or "grew"."""
+    import numpy as np
+
     pinned = np.frombuffer(buf, "u1")
     try:
-        if isinstance(buf, bytearray):
+        if isinstance(buf, (bytearray, array.array)):
             buf.extend(bytes(MiB))
         else:
             buf.resize(2 * len(buf))
-    except (BufferError, ValueError, TypeError) as error:
+    except (BufferError, ValueError) as error:
         return type(error).__name__
     finally:
         del pinned
@@ -266,11 +309,18 @@ def release(thing):
 
 
 def fill_round(peers, size, chunk):
-    """One interleaved round: each peer fills size bytes once; {peer: seconds}."""
+    """One interleaved round: each peer fills size bytes once; {peer: seconds}.
+
+    Before a large fill, size bytes are touched and freed, so every peer starts on memory the
+    host backs: this VM hands freed memory back to its host, which makes it slow to touch again.
+    """
     data, seconds = bytes(range(256)) * (chunk // 256) or b"x" * chunk, {}
     for name in peers:
+        if size >= 64 * MiB:
+            warm_memory(size)
         seconds[name], built = timed(FILL[name], size, data)
         release(built)
+        del built  # free it before the next peer runs
     return seconds
 
 
@@ -339,28 +389,47 @@ def environment():
                                  "mmap'd, and realloc grows them with mremap (no copy)"}
 
 
+def huge_page_faults():
+    """(huge pages faulted in, faults that fell back to 4 KiB pages) so far, from /proc/vmstat."""
+    try:
+        with open("/proc/vmstat") as vmstat:
+            counts = dict(line.split() for line in vmstat)
+        return int(counts["thp_fault_alloc"]), int(counts["thp_fault_fallback"])
+    except (OSError, KeyError, ValueError):
+        return 0, 0
+
+
 def pin_malloc_threshold():
     """Fix glibc's mmap threshold at its default, so bytearray's regime does not drift mid-run."""
     LIBC.mallopt(M_MMAP_THRESHOLD, 128 * KiB)
 
 
+def available(peers):
+    """The peers that can run here: numpy's only where numpy is installed."""
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return [peer for peer in peers if peer != "numpy"]
+    return list(peers)
+
+
 def plan(full):
     """The cases to run: (label, scenario, size, round function)."""
-    peers = list(FILL)
+    peers = available(FILL)
     fills = ([(s, c) for c in (64, 4 * KiB, 64 * KiB, MiB) for s in (MiB, 16 * MiB, 256 * MiB, GiB)
               if c >= 4 * KiB or s <= 64 * MiB] if full else
              [(512 * MiB, 64 * KiB), (16 * MiB, 64), (64 * MiB, 4 * KiB), (64 * MiB, MiB)])
-    cases = [(f"fill, {size_text(c)} chunks", "fill", s, lambda s=s, c=c: fill_round(peers, s, c))
-             for s, c in fills]
+    cases = [(f"fill, {size_text(c)} chunks", "fill", s,
+              lambda r, s=s, c=c: fill_round(rotated(peers, r), s, c)) for s, c in fills]
     for size in ((MiB, 16 * MiB, 256 * MiB, GiB) if full else (GiB,)):
         cases.append(("resize N -> 2N -> N", "resize", size,
-                      lambda size=size: resize_round(list(RESIZE), size)))
+                      lambda r, size=size: resize_round(rotated(available(RESIZE), r), size)))
     for size in (100, 4 * KiB):
         cases.append(("create and drop", "create", size,
-                      lambda size=size: create_round(list(CREATE), size, 20_000)))
-    for size in ((64 * MiB, GiB) if full else (GiB,)):
+                      lambda r, size=size: create_round(rotated(available(CREATE), r), size, 20_000)))
+    for size in ((64 * MiB, GiB) if full else (GiB,)) if "numpy" in available(FILL) else ():
         cases.append(("grow under a numpy view", "pinned", size,
-                      lambda size=size: {"remap": grow_under_numpy(size)}))
+                      lambda r, size=size: {"remap": grow_under_numpy(size)}))
     return cases
 
 
@@ -386,11 +455,17 @@ def run(cases, repeats):
     for repeat in range(repeats):
         for index, (label, _, size, round_) in enumerate(cases):
             progress(repeat * len(cases) + index, total, f"{label} {size_text(size)}")
-            for peer, seconds in round_().items():
+            for peer, seconds in round_(repeat).items():
                 samples[index].setdefault(peer, []).append(seconds)
     progress(total, total, "done")
     sys.stderr.write("\n")
     return samples
+
+
+def rotated(peers, by):
+    """peers, starting at index by: each round gives a different peer the first turn."""
+    peers = list(peers)
+    return peers[by % len(peers):] + peers[:by % len(peers)]
 
 
 def summarize(cases, samples):
@@ -487,7 +562,7 @@ def target_lines(records, rss):
 def peak_table(full):
     """Peak RSS growth of fill and resize, in child processes: {(scenario, size): {peer: MiB}}."""
     size = GiB if full else 256 * MiB
-    return {(scenario, size): {peer: peak_rss_mib(scenario, peer, size) for peer in peers}
+    return {(scenario, size): {peer: peak_rss_mib(scenario, peer, size) for peer in available(peers)}
             for scenario, peers in (("fill", FILL), ("resize", RESIZE))}
 
 
@@ -498,16 +573,25 @@ def bench(full=False, repeats=None, json_path=None, plot_path=None):
     pin_malloc_threshold()
     env = environment()
     print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
-    print("warming memory: touching 3 GiB of huge-page memory once (the host backs it lazily)")
-    warm_memory()
+    warm = 6 * GiB if full else 3 * GiB
+    print(f"warming memory: touching {size_text(warm)} of huge-page memory once "
+          "(the host backs it lazily)")
+    warm_memory(warm)
     cases = plan(full)
+    faults_before = huge_page_faults()
     records = summarize(cases, run(cases, repeats or (5 if full else 3)))
     print(table(records))
+    (allocated, fell_back), (allocated0, fell_back0) = huge_page_faults(), faults_before
+    print(f"huge pages during the run: {allocated - allocated0} faulted in, "
+          f"{fell_back - fell_back0} fell back to 4 KiB pages")
     peaks = peak_table(full)
     print("\npeak RSS growth (MiB), each case in a child process:")
     for (scenario, size), by_peer in peaks.items():
         print(f"  {scenario} {size_text(size)}: "
               + ", ".join(f"{peer} {mib:.0f}" for peer, mib in by_peer.items() if mib is not None))
+    if "numpy" in available(FILL):
+        print("\ngrow under a numpy view, the peers: " + ", ".join(
+            f"{peer} {what}" for peer, what in refusals().items()) + "; remap grows (max_size)")
     print("\ntargets:")
     print("\n".join(target_lines(records, {key: by_peer["remap"] for key, by_peer in peaks.items()})))
     if json_path:
@@ -530,8 +614,12 @@ def plot(records, path):
     except ImportError:
         sys.exit('--plot needs matplotlib: pip install ".[plot]"')
     scenarios = list(dict.fromkeys(r["scenario"] for r in records))
-    figure, axes = plt.subplots(1, len(scenarios), figsize=(4 * len(scenarios), 3.6), squeeze=False)
-    for axis, scenario in zip(axes[0], scenarios):
+    rows = -(-len(scenarios) // 4)
+    figure, axes = plt.subplots(rows, 4, figsize=(16, 3.8 * rows), squeeze=False)
+    for axis in axes.flat[len(scenarios):]:
+        axis.set_visible(False)
+    for axis, scenario in zip(axes.flat, scenarios):
+        axis.set_prop_cycle(color=plt.cm.tab20.colors)
         rows = [r for r in records if r["scenario"] == scenario]
         for peer in dict.fromkeys(r["peer"] for r in rows):
             points = sorted((r["size"], r["median_s"]) for r in rows if r["peer"] == peer)

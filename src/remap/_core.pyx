@@ -830,6 +830,11 @@ cdef class Buffer:
             return Buffer, (PickleBuffer(self),)
         return Buffer, (bytes(self),)
 
+    def __alloc__(self):
+        """The bytes allocated: the capacity."""
+        self._check_open()
+        return self.capacity_
+
     def __sizeof__(self):
         return object.__sizeof__(self) + (self.capacity_ if self.storage == HEAP else 0)
 
