@@ -13,6 +13,11 @@ limits_address_space = pytest.mark.skipif(os.environ.get("REMAP_SANITIZER") == "
                                           reason="RLIMIT_AS cannot be lowered under ASan")
 
 
+# valgrind places mappings itself: their alignment, flags and size limits are not the kernel's.
+kernel_placement = pytest.mark.skipif(os.environ.get("REMAP_SANITIZER") == "valgrind",
+                                      reason="valgrind places mappings itself")
+
+
 def run_child(code, timeout=120):
     """Run code in a fresh interpreter; return its stdout, failing the test on any error or crash."""
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,

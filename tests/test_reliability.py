@@ -148,7 +148,7 @@ def test_fork_gives_the_child_an_independent_copy(child):
 
 def test_no_leaks_over_many_cycles(child):
     out = child("""
-        import gc, sys, remap
+        import gc, os, sys, remap
 
         def rss_kib():
             with open("/proc/self/status") as status:
@@ -177,7 +177,8 @@ def test_no_leaks_over_many_cycles(child):
             cycle()
         gc.collect()
         assert maps() <= base_maps + 2, (maps(), base_maps)
-        assert rss_kib() < base_rss + 4096, (rss_kib(), base_rss)
+        if not os.environ.get("REMAP_SANITIZER"):  # ASan's quarantine keeps freed memory
+            assert rss_kib() < base_rss + 4096, (rss_kib(), base_rss)
         assert (sys.getrefcount(data), sys.getrefcount(size)) == refs
         print("ok")
     """, timeout=300)

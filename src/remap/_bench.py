@@ -59,36 +59,17 @@ class RawMapping:
 
 # -- scenario 1: fill N bytes in chunks --
 
-def fill_remap(total, chunk):
-    buf = Buffer()
-    extend = buf.extend
-    for _ in range(total // len(chunk)):
-        extend(chunk)
-    return buf
+def fill_by(make, method):
+    """A fill that appends each chunk to make() with its method of that name."""
 
+    def fill(total, chunk):
+        target = make()
+        append = getattr(target, method)
+        for _ in range(total // len(chunk)):
+            append(chunk)
+        return target
 
-def fill_bytearray(total, chunk):
-    buf = bytearray()
-    extend = buf.extend
-    for _ in range(total // len(chunk)):
-        extend(chunk)
-    return buf
-
-
-def fill_bytesio(total, chunk):
-    file = io.BytesIO()
-    write = file.write
-    for _ in range(total // len(chunk)):
-        write(chunk)
-    return file
-
-
-def fill_array(total, chunk):
-    values = array.array("B")
-    frombytes = values.frombytes
-    for _ in range(total // len(chunk)):
-        frombytes(chunk)
-    return values
+    return fill
 
 
 def fill_mmap(total, chunk):
@@ -122,8 +103,9 @@ def fill_kernel(total, chunk):
     return region
 
 
-FILL = {"remap": fill_remap, "bytearray": fill_bytearray, "BytesIO": fill_bytesio,
-        "mmap": fill_mmap, "numpy": fill_numpy, "array": fill_array, "kernel": fill_kernel}
+FILL = {"remap": fill_by(Buffer, "extend"), "bytearray": fill_by(bytearray, "extend"),
+        "BytesIO": fill_by(io.BytesIO, "write"), "mmap": fill_mmap, "numpy": fill_numpy,
+        "array": fill_by(lambda: array.array("B"), "frombytes"), "kernel": fill_kernel}
 
 
 # -- scenario 2: grow a touched buffer of N bytes to 2N, then shrink it back --

@@ -430,6 +430,16 @@ cdef class Buffer:
         self.dirty = max(self.dirty, new_length)
         return 0
 
+    cdef bint _append_bytes_like(self, object source) except -1:
+        """Append source if it is bytes-like, bytes by the fast path; False if it is not."""
+        if type(source) is bytes:
+            self._append_bytes(PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
+        elif PyObject_CheckBuffer(source):
+            self._replace_from(self.length, self.length, source)
+        else:
+            return False
+        return True
+
     cdef Py_ssize_t _replace_from(self, Py_ssize_t lo, Py_ssize_t hi, object source) except -1:
         """Replace bytes [lo, hi) with a bytes-like object's bytes (copied first if it aliases us).
 
@@ -639,14 +649,9 @@ cdef class Buffer:
     @cython.critical_section
     def extend(self, iterable_of_ints):
         """Append a bytes-like object (one memcpy) or the ints an iterable yields."""
-        source = iterable_of_ints
         self._check_open()
-        if type(source) is bytes:
-            self._append_bytes(PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
-        elif PyObject_CheckBuffer(source):
-            self._replace_from(self.length, self.length, source)
-        else:
-            items = bytearray(iterate(source, "extend remap.Buffer with"))
+        if not self._append_bytes_like(iterable_of_ints):
+            items = bytearray(iterate(iterable_of_ints, "extend remap.Buffer with"))
             self._replace_from(self.length, self.length, items)
 
     @cython.critical_section
@@ -663,11 +668,7 @@ cdef class Buffer:
     @cython.critical_section
     def __iadd__(self, other):
         self._check_open()
-        if type(other) is bytes:
-            self._append_bytes(PyBytes_AS_STRING(other), PyBytes_GET_SIZE(other))
-        elif PyObject_CheckBuffer(other):
-            self._replace_from(self.length, self.length, other)
-        else:
+        if not self._append_bytes_like(other):
             raise TypeError(f"can't concat {type_name(other)} to remap.Buffer")
         return self
 
