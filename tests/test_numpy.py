@@ -164,3 +164,29 @@ def test_array_matches_a_list_model(operations):
             model.clear()
         assert len(array) == len(model)
     assert np.asarray(array).tolist() == model
+
+
+NUMBERS = [0, -1, 1, 127, 128, 255, 256, -129, 2 ** 31, -2 ** 31 - 1, 2 ** 63 - 1, 2 ** 63, -2 ** 63,
+           2 ** 64, -2 ** 64, 1.5, -0.0, 3e38, 1e39, float("inf"), float("nan"), True, 10 ** 400]
+
+
+def stored(dtype, value, append):
+    """The bytes append(value) stored, or the type of what it raised."""
+    try:
+        return append(dtype, value)
+    except Exception as error:  # noqa: BLE001 - the type is what is compared
+        return type(error)
+
+
+@pytest.mark.parametrize("dtype", ["i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f4", "f8"])
+def test_array_append_converts_numbers_as_numpy_does(dtype):
+    def by_array(dtype, value):
+        array = remap.Array(dtype)
+        array.append(value)
+        return bytes(array.buffer)
+
+    def by_numpy(dtype, value):
+        return np.asarray(value, dtype=dtype).tobytes()
+
+    for value in NUMBERS:
+        assert stored(dtype, value, by_array) == stored(dtype, value, by_numpy), value

@@ -1,11 +1,10 @@
 """numpy over a Buffer: zero-copy arrays of its bytes, and Array, a growable typed array."""
 
 import operator
-import struct
 
 import numpy as np
 
-from remap._core import Buffer
+from remap._core import Buffer, NumberWriter
 
 
 def asarray(buffer, dtype="u1", offset=0, count=-1):
@@ -31,16 +30,6 @@ def array_of(buffer, dtype, start, stop):
     return np.frombuffer(buffer, dtype, (stop - start) // dtype.itemsize, start)
 
 
-def scalar_packer(dtype):
-    """struct's pack for one native item of dtype, or None where struct cannot do it exactly."""
-    try:
-        packer = struct.Struct(dtype.char)
-    except struct.error:
-        return None
-    exact = dtype.isnative and dtype.kind in "biuf" and packer.size == dtype.itemsize
-    return packer.pack if exact else None
-
-
 class Array:
     """A growable array of dtype items (or rows of shape), stored in a Buffer.
 
@@ -49,28 +38,31 @@ class Array:
     unless it can happen in place).
     """
 
-    __slots__ = ("buffer", "dtype", "shape", "_row", "_pack")
-
     def __init__(self, dtype, shape=(), *, max_size=None):
         self.dtype = np.dtype(dtype)
         self.shape = (operator.index(shape),) if not isinstance(shape, tuple) else shape
         self._row = self.dtype.itemsize * int(np.prod(self.shape, dtype=np.int64))
         if self._row == 0:
             raise ValueError(f"rows of {self.dtype} and shape {self.shape} have no size")
-        self._pack = scalar_packer(self.dtype) if self.shape == () else None
         self.buffer = Buffer(max_size=max_size)
+        if self.shape == () and self.dtype.isnative:
+            try:
+                writer = NumberWriter(self.buffer, self.dtype.kind, self.dtype.itemsize,
+                                      self._append_row)
+            except ValueError:  # not a plain int or float type: numpy converts each item
+                pass
+            else:
+                self.append = writer.append  # ints and floats go to the buffer in C
 
     def __len__(self):
         return len(self.buffer) // self._row
 
     def append(self, row):
         """Append one item (or one row of the array's shape)."""
-        if self._pack is not None:
-            try:
-                self.buffer += self._pack(row)
-                return
-            except struct.error:
-                pass  # numpy decides what converts, and says why not
+        self._append_row(row)
+
+    def _append_row(self, row):
+        """Append one row, converted by numpy."""
         row = np.asarray(row, dtype=self.dtype)
         if row.shape != self.shape:
             raise ValueError(f"row of shape {row.shape} does not match the array's {self.shape}")

@@ -81,7 +81,7 @@ class View:
         except TypeError:
             return NotImplemented
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # mutable, like bytearray
 
     def view(self, offset=0, length=None):
         """A view of length bytes (None: to this view's end) from offset within this view."""
