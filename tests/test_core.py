@@ -458,6 +458,23 @@ def test_near_max_map_count_every_buffer_keeps_its_bytes(child):
     assert out.startswith("ok")
 
 
+@limits_address_space
+def test_growth_without_room_for_alignment_still_moves(child):
+    out = child("""
+        import resource, remap
+        buf = remap.Buffer(1 << 30)
+        buf[0], buf[-1] = 1, 2
+        used = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+        limit = used + (2 << 30) + (512 << 20)  # room for the move, not for 1 GiB of slack too
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        blocker = remap.Buffer(remap.MAP_THRESHOLD)
+        buf.resize(2 << 30)
+        assert (buf[0], buf[(1 << 30) - 1], buf[-1]) == (1, 2, 0)
+        print("ok")
+    """)
+    assert out.endswith("ok\n")
+
+
 def test_the_build_is_the_one_asked_for():
     assert remap.HAVE_MREMAP == (os.environ.get("REMAP_NO_MREMAP") != "1")
 

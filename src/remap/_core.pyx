@@ -104,9 +104,8 @@ cdef int byte_arg(object value) except -1:
     return <int>n
 
 
-cdef int raise_errno(str what) except -1:
-    """Raise for the errno a system call just set: MemoryError for ENOMEM, else OSError."""
-    cdef int err = errno
+cdef int raise_errno(int err, str what) except -1:
+    """Raise for an errno a system call set: MemoryError for ENOMEM, else OSError."""
     if err == ENOMEM:
         raise MemoryError(f"{what}: {os.strerror(err)}")
     raise OSError(err, f"{what}: {os.strerror(err)}")
@@ -156,7 +155,7 @@ cdef char *map_anonymous(Py_ssize_t size, int prot) except NULL:
     cdef Py_ssize_t slack = GIANT if size >= GIANT else 0
     cdef char *raw = <char *>mmap(NULL, size + slack, prot, flags, -1, 0)
     if raw == <char *>MAP_FAILED:
-        raise_errno(f"mmap of {size} bytes failed")
+        raise_errno(errno, f"mmap of {size} bytes failed")
     cdef char *start = <char *>round_up(<Py_ssize_t>raw, GIANT) if slack else raw
     if start > raw:
         munmap(raw, start - raw)
@@ -314,28 +313,37 @@ cdef class Buffer:
     cdef int _remap(self, Py_ssize_t capacity) except -1:
         """Resize the mapping: in place if the kernel can, else moved if nothing pins it."""
         cdef char *target = NULL
+        cdef int err
         cdef void *p = remap_resize(self.data, self.capacity_, capacity, 0, NULL)
         if p == MAP_FAILED:
             if self.exports_:
                 raise self._pinned(f"move it to grow to {capacity} bytes")
             if capacity >= GIANT:  # a 1 GiB-aligned place to move to, so PUD entries move whole
-                target = map_anonymous(capacity, PROT_NONE)
+                target = self._placeholder(capacity)
             p = remap_resize(self.data, self.capacity_, capacity, 1, target)
             if p == MAP_FAILED:
+                err = errno
                 if target != NULL:
                     munmap(target, capacity)
-                raise_errno(f"mremap from {self.capacity_} to {capacity} bytes failed")
+                raise_errno(err, f"mremap from {self.capacity_} to {capacity} bytes failed")
         self.data = <char *>p
         self.capacity_ = capacity
         self.dirty = min(self.dirty, capacity)
         self._advise(capacity)
         return 0
 
+    cdef char *_placeholder(self, Py_ssize_t capacity) noexcept:
+        """A 1 GiB-aligned PROT_NONE range to move into, or NULL (then the kernel picks)."""
+        try:
+            return map_anonymous(capacity, PROT_NONE)
+        except MemoryError:  # no room for the alignment slack: an unaligned move still works
+            return NULL
+
     cdef int _commit(self, Py_ssize_t capacity) except -1:
         """Make the first capacity bytes of the reservation writable and free the rest."""
         cdef Py_ssize_t old = self.capacity_
         if capacity > old and mprotect(self.data + old, capacity - old, PROT_READ | PROT_WRITE):
-            raise_errno(f"mprotect of {capacity - old} bytes failed")
+            raise_errno(errno, f"mprotect of {capacity - old} bytes failed")
         if capacity < old:
             madvise(self.data + capacity, old - capacity, MADV_DONTNEED)
             mprotect(self.data + capacity, old - capacity, PROT_NONE)
