@@ -463,11 +463,11 @@ cdef class Buffer:
     cdef Py_ssize_t _replace_from(self, Py_ssize_t lo, Py_ssize_t hi, object source) except -1:
         """Replace bytes [lo, hi) with a bytes-like object's bytes (copied first if it aliases us).
 
-        Returns how many bytes went in.
-        hi = -1 overwrites as a file write does: as many bytes as source has, zero-filling any
-        gap between the end and lo.
+        Returns how many bytes went in; hi = -1 overwrites as a file write does (see _write).
         """
         cdef Py_buffer view
+        if type(source) is bytes:  # cannot point into this buffer: no export, no copy
+            return self._write(lo, hi, PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
         try:
             PyObject_GetBuffer(source, &view, PyBUF_SIMPLE)
         except BufferError:
@@ -475,20 +475,29 @@ cdef class Buffer:
             PyObject_GetBuffer(source, &view, PyBUF_SIMPLE)
         try:
             self._check_open()
-            if hi == -1:
-                if view.len == 0:
-                    return 0
-                if lo > self.length:
-                    self._set_length(lo)
-                hi = min(lo + view.len, self.length)
             if not self.data <= <char *>view.buf < self.data + self.capacity_:
-                self._replace(lo, hi, <char *>view.buf, view.len)
-                return view.len
+                return self._write(lo, hi, <char *>view.buf, view.len)
             source = PyBytes_FromStringAndSize(<char *>view.buf, view.len)  # it aliases us
         finally:
             PyBuffer_Release(&view)
-        self._replace(lo, hi, PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
-        return PyBytes_GET_SIZE(source)
+        return self._write(lo, hi, PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
+
+    cdef Py_ssize_t _write(self, Py_ssize_t lo, Py_ssize_t hi, const char *src,
+                           Py_ssize_t n) except -1:
+        """_replace, where hi = -1 overwrites n bytes from lo as a file write does.
+
+        A file write zero-fills any gap between the end and lo, and writes nothing for n = 0.
+        Returns n.
+        """
+        self._check_open()
+        if hi == -1:
+            if n == 0:
+                return 0
+            if lo > self.length:
+                self._set_length(lo)
+            hi = min(lo + n, self.length)
+        self._replace(lo, hi, src, n)
+        return n
 
     cdef int _range(self, object start, object end, Py_ssize_t *lo, Py_ssize_t *hi) except -1:
         """start and end (None, or indexes as str.find takes them) clamped to the length.
