@@ -190,3 +190,10 @@ def test_array_append_converts_numbers_as_numpy_does(dtype):
 
     for value in NUMBERS:
         assert stored(dtype, value, by_array) == stored(dtype, value, by_numpy), value
+
+
+def test_array_shape_forms():
+    assert remap.Array("f4", 3).shape == (3,) and remap.Array("f4", [2, 2]).shape == (2, 2)
+    assert remap.Array("f4", np.int64(2)).shape == (2,)
+    with pytest.raises(TypeError):
+        remap.Array("f4", 1.5)

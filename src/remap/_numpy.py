@@ -40,7 +40,7 @@ class Array:
 
     def __init__(self, dtype, shape=(), *, max_size=None):
         self.dtype = np.dtype(dtype)
-        self.shape = (operator.index(shape),) if not isinstance(shape, tuple) else shape
+        self.shape = tuple(operator.index(n) for n in (shape if np.iterable(shape) else (shape,)))
         self._row = self.dtype.itemsize * int(np.prod(self.shape, dtype=np.int64))
         if self._row == 0:
             raise ValueError(f"rows of {self.dtype} and shape {self.shape} have no size")
@@ -57,16 +57,14 @@ class Array:
     def __len__(self):
         return len(self.buffer) // self._row
 
-    def append(self, row):
-        """Append one item (or one row of the array's shape)."""
-        self._append_row(row)
-
     def _append_row(self, row):
-        """Append one row, converted by numpy."""
+        """Append one item, or one row of the array's shape, converted by numpy."""
         row = np.asarray(row, dtype=self.dtype)
         if row.shape != self.shape:
             raise ValueError(f"row of shape {row.shape} does not match the array's {self.shape}")
         self.buffer += np.ascontiguousarray(row)
+
+    append = _append_row  # an Array of plain numbers gets the C writer's append instead
 
     def extend(self, rows):
         """Append every row of an iterable or ndarray, with one copy for an ndarray."""
