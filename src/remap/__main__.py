@@ -4,15 +4,10 @@ import argparse
 import sys
 import time
 
-from remap import PAGESIZE, Buffer
+from remap import Buffer
+from remap._bench import bench, touch_pages
 
 MiB = 1 << 20
-
-
-def touch(buffer, start, end):
-    """Write one byte in every page of buffer[start:end], so later moves carry real pages."""
-    with memoryview(buffer) as view:
-        view[start:end:PAGESIZE] = b"\1" * len(range(start, end, PAGESIZE))
 
 
 def timed(action):
@@ -33,7 +28,7 @@ def demo(limit=1 << 30):
         remap_seconds = timed(lambda: buf.resize(size))
         moved = "yes" if address and buf.address != address else "no"
         array_seconds = timed(lambda: array.extend(zeros[: size - len(array)]))
-        touch(buf, old_size, size)
+        touch_pages(buf, old_size, size)
         print(f"{size // MiB:>7} MiB {remap_seconds * 1e3:>11.3f} ms {moved:>6} "
               f"{array_seconds * 1e3:>12.3f} ms {array_seconds / remap_seconds:>7.0f}x")
         size *= 2
@@ -44,20 +39,18 @@ def main(argv):
     """Run bench (the default) or demo."""
     parser = argparse.ArgumentParser(prog="python -m remap", description=__doc__)
     commands = parser.add_subparsers(dest="command")
-    bench = commands.add_parser("bench", help="compare remap with bytearray, BytesIO, mmap, "
-                                              "numpy, array and the raw kernel (~1 minute)")
-    bench.add_argument("--full", action="store_true", help="every size, 5 repeats (slow)")
-    bench.add_argument("--repeats", type=int, help="interleaved rounds per case")
-    bench.add_argument("--json", metavar="FILE", help="write the raw numbers to FILE")
-    bench.add_argument("--plot", metavar="FILE.png", help="draw time against size (matplotlib)")
+    bench_command = commands.add_parser("bench", help="compare remap with bytearray, BytesIO, mmap, "
+                                                      "numpy, array and the raw kernel (~1 minute)")
+    bench_command.add_argument("--full", action="store_true", help="every size, 5 repeats (slow)")
+    bench_command.add_argument("--repeats", type=int, help="interleaved rounds per case")
+    bench_command.add_argument("--json", metavar="FILE", help="write the raw numbers to FILE")
+    bench_command.add_argument("--plot", metavar="FILE.png", help="draw time against size (matplotlib)")
     commands.add_parser("demo", help="grow a Buffer to 1 GiB next to a bytearray")
     args = parser.parse_args(argv or ["bench"])
     if args.command == "demo":
         demo()
     else:
-        from remap._bench import bench as run_bench
-
-        run_bench(args.full, args.repeats, args.json, args.plot)
+        bench(args.full, args.repeats, args.json, args.plot)
 
 
 if __name__ == "__main__":

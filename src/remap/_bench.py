@@ -110,11 +110,16 @@ FILL = {"remap": fill_by(Buffer, "extend"), "bytearray": fill_by(bytearray, "ext
 
 # -- scenario 2: grow a touched buffer of N bytes to 2N, then shrink it back --
 
+def touch_pages(buffer, start=0, end=None):
+    """Write one byte in every page of buffer[start:end], so moves carry real pages."""
+    with memoryview(buffer) as view:
+        end = len(view) if end is None else end
+        view[start:end:PAGESIZE] = b"\1" * len(range(start, end, PAGESIZE))
+    return buffer
+
+
 def touched_remap(size):
-    buf = Buffer(size)
-    with memoryview(buf) as view:
-        view[::PAGESIZE] = b"\1" * len(range(0, size, PAGESIZE))
-    return buf
+    return touch_pages(Buffer(size))
 
 
 def grow_remap(buf, size):
@@ -125,12 +130,16 @@ def touched_bytearray(size):
     return bytearray(b"\1") * size
 
 
-def grow_bytearray(buf, size):
-    """bytearray has no resize: extend with zeros, or delete the tail."""
-    if size > len(buf):
-        buf.extend(bytes(size - len(buf)))
-    else:
-        del buf[size:]
+def grow_by_extending(extend_name):
+    """A resize for a type without one: extend with zeros to grow, delete the tail to shrink."""
+
+    def grow(values, size):
+        if size > len(values):
+            getattr(values, extend_name)(bytes(size - len(values)))
+        else:
+            del values[size:]
+
+    return grow
 
 
 def touched_bytesio(size):
@@ -150,17 +159,8 @@ def touched_array(size):
     return array.array("B", b"\1") * size
 
 
-def grow_array(values, size):
-    if size > len(values):
-        values.frombytes(bytes(size - len(values)))
-    else:
-        del values[size:]
-
-
 def touched_mmap(size):
-    region = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE)
-    region[::PAGESIZE] = b"\1" * len(range(0, size, PAGESIZE))
-    return region
+    return touch_pages(mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE))
 
 
 def grow_mmap(region, size):
@@ -187,9 +187,11 @@ def grow_kernel(region, size):
     region.remap(size)
 
 
-RESIZE = {"remap": (touched_remap, grow_remap), "bytearray": (touched_bytearray, grow_bytearray),
+RESIZE = {"remap": (touched_remap, grow_remap),
+          "bytearray": (touched_bytearray, grow_by_extending("extend")),
           "BytesIO": (touched_bytesio, grow_bytesio), "mmap": (touched_mmap, grow_mmap),
-          "numpy": (touched_numpy, grow_numpy), "array": (touched_array, grow_array),
+          "numpy": (touched_numpy, grow_numpy),
+          "array": (touched_array, grow_by_extending("frombytes")),
           "kernel": (touched_kernel, grow_kernel)}
 
 

@@ -406,18 +406,17 @@ cdef class Buffer:
 
     cdef int _set_length(self, Py_ssize_t n) except -1:
         """Set the length; new bytes read as zero, and a shrink gives back unused room."""
+        cdef bint shrinking = n < self.length
+        if shrinking and self.exports_:
+            raise self._pinned(f"shrink it from {self.length} to {n} bytes")
         if n > self.length:
             self._room(n)
             if self.dirty > self.length:
                 memset(self.data + self.length, 0, min(n, self.dirty) - self.length)
             self.dirty = max(self.dirty, n)
-        elif n < self.length:
-            if self.exports_:
-                raise self._pinned(f"shrink it from {self.length} to {n} bytes")
-            if n <= self.capacity_ >> 1 and self.storage != RESERVED:
-                self.length = n
-                self._set_capacity(self._storage_size(n))
         self.length = n
+        if shrinking and n <= self.capacity_ >> 1 and self.storage != RESERVED:
+            self._set_capacity(self._storage_size(n))
         return 0
 
     cdef inline int _append_bytes(self, const char *src, Py_ssize_t n) except -1:
