@@ -60,6 +60,20 @@ class ExportedBuffer(RuleBasedStateMachine):
     def delete(self, start, stop):
         self.attempt(lambda b: b.__delitem__(slice(start, stop)))
 
+    @rule(n=st.integers(0, 300_000))
+    def take_bytes(self, n):
+        n = min(n, len(self.model))
+        self.attempt(lambda b: b.take_bytes(n) if isinstance(b, remap.Buffer) else b.__delitem__(slice(n)))
+
+    @rule(n=st.integers(0, 5000))
+    def consume(self, n):
+        self.attempt(lambda b: b.__delitem__(slice(None, n)))
+
+    @rule(size=st.sampled_from([200_000, 2_500_000]))
+    def churn(self, size):
+        """Make and drop a dirty buffer, so the next mapping may come from the cache."""
+        remap.Buffer(b"\xa5" * size).close()
+
     @rule(size=st.integers(0, 3_000_000))
     def reserve(self, size):
         self.attempt(lambda b: b.reserve(size) if isinstance(b, remap.Buffer) else None)

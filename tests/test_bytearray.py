@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import remap
+from test_consume import take_bytes
 
 DATA = b"Hello, World! hello\tworld 123 abc\nxyz  "
 
@@ -241,11 +242,28 @@ class AgainstBytearray(RuleBasedStateMachine):
     def repeat(self, times):
         self.both(lambda b: b.__imul__(times))
 
-    @rule(size=st.integers(0, 300))
+    @rule(size=st.sampled_from([0, 1, 100, 300, 150_000, 1_000_000, 2_200_000]))
     def resize(self, size):
         self.buf.resize(size)
         self.array[size:] = b""
         self.array.extend(bytes(size - len(self.array)))
+
+    @rule(n=st.none() | st.integers(-60, 60))
+    def take_bytes(self, n):
+        self.both(lambda b: take_bytes(b, n))
+
+    @rule(n=st.integers(0, 60))
+    def consume(self, n):
+        self.both(lambda b: b.__delitem__(slice(None, n)))
+
+    @rule(size=st.sampled_from([100, 5000, 140_000, 700_000, 3_000_000]), byte=st.integers(1, 255))
+    def extend_big(self, size, byte):
+        self.both(lambda b: b.extend(bytes([byte]) * size))
+
+    @rule(size=st.sampled_from([0, 200_000, 2_500_000]), byte=st.integers(1, 255))
+    def churn(self, size, byte):
+        """Make and drop a dirty buffer, so the next mapping may come from the cache."""
+        remap.Buffer(bytes([byte]) * size).close()
 
     @rule(size=st.integers(0, 1 << 20))
     def reserve(self, size):

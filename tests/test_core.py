@@ -307,13 +307,21 @@ def test_context_manager_closes():
     assert buf.closed
 
 
-def test_close_returns_the_mapping():
+def test_close_returns_the_mapping_beyond_the_cache():
     bufs = [remap.Buffer(MiB) for _ in range(50)]
     addresses = [buf.address for buf in bufs]
     assert all(is_mapped(address) for address in addresses)
     for buf in bufs:
         buf.close()
-    assert not any(is_mapped(address) for address in addresses)
+    kept = remap.cache_info()["entries"]
+    assert 0 < kept <= remap.cache_info()["max_entries"]
+    assert sum(is_mapped(address) for address in addresses) == kept
+    old = remap.configure_cache(max_bytes=0)
+    try:
+        assert not any(is_mapped(address) for address in addresses)
+        assert remap.cache_info()["entries"] == 0
+    finally:
+        remap.configure_cache(**old)
 
 
 # -- bytes in, bytes out --

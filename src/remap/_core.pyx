@@ -64,13 +64,15 @@ cdef Py_ssize_t MAX_BYTES = PY_SSIZE_T_MAX >> 2
 # What an empty Buffer exports: never NULL, and nothing can be read through it.
 cdef char EMPTY[1]
 cdef char *BYTE_FORMAT = "B"
+# The mapping cache's default limits: what glibc may keep of freed memory, in a few entries.
+cdef Py_ssize_t CACHE_MAX_BYTES = 64 << 20
+cdef int CACHE_MAX_ENTRIES = 8
 
-cdef enum Storage:
-    NONE = 0      # no storage of its own: data is EMPTY
-    HEAP = 1      # a PyMem block, for buffers below MAP_MIN
-    MAPPED = 2    # a private anonymous mapping, resized with mremap
-    RESERVED = 3  # a max_size reservation: PROT_NONE, committed with mprotect as it grows
-
+include "_storage.pxi"
+include "_heap.pxi"
+include "_mapped.pxi"
+include "_reserved.pxi"
+include "_cache.pxi"
 
 cdef inline Py_ssize_t round_up(Py_ssize_t n, Py_ssize_t unit) noexcept nogil:
     return (n + unit - 1) & ~(unit - 1)
@@ -143,27 +145,6 @@ cdef object iterate(object source, str action):
         raise TypeError(f"can't {action} {type_name(source)}") from None
 
 
-cdef char *map_anonymous(Py_ssize_t size, int prot) except NULL:
-    """A fresh private anonymous mapping of size bytes, 1 GiB-aligned when it is that large.
-
-    The kernel 2 MiB-aligns a mapping whose size is a multiple of 2 MiB; 1 GiB alignment on
-    both sides lets mremap move whole PUD entries (~0.03 ms a GiB instead of ~0.2 ms).
-    """
-    cdef int flags = MAP_PRIVATE | MAP_ANONYMOUS
-    if prot == PROT_NONE:
-        flags |= MAP_NORESERVE
-    cdef Py_ssize_t slack = GIANT if size >= GIANT else 0
-    cdef char *raw = <char *>mmap(NULL, size + slack, prot, flags, -1, 0)
-    if raw == <char *>MAP_FAILED:
-        raise_errno(errno, f"mmap of {size} bytes failed")
-    cdef char *start = <char *>round_up(<Py_ssize_t>raw, GIANT) if slack else raw
-    if start > raw:
-        munmap(raw, start - raw)
-    if raw + slack > start:
-        munmap(start + size, raw + slack - start)
-    return start
-
-
 def as_buffers(result):
     """A bytes method's result with each bytes in it made a Buffer, as bytearray's would be."""
     if type(result) is bytes:
@@ -207,6 +188,7 @@ cdef class ByteIterator:
 
 
 @cython.final
+@cython.no_gc  # its one object field, the storage, holds no references: no cycles
 cdef class Buffer:
     """A growable, mutable byte buffer whose memory comes from mmap and grows with mremap.
 
@@ -216,67 +198,61 @@ cdef class Buffer:
     space so the buffer grows in place, never moving, up to max_size bytes.
     """
 
-    cdef char *data            # the first byte; NULL once closed, never NULL while open
-    cdef Py_ssize_t length     # bytes in use
-    cdef Py_ssize_t capacity_  # bytes writable without a system call
-    cdef Py_ssize_t dirty      # bytes [dirty, capacity_) are known to be zero
-    cdef Py_ssize_t reserved   # address space of a RESERVED buffer, else 0
-    cdef Py_ssize_t max_size_  # the most bytes this buffer may hold
-    cdef Py_ssize_t exports_   # live buffer exports
-    cdef Storage storage
+    cdef char *data             # the first live byte; NULL once closed, never NULL while open
+    cdef Py_ssize_t length      # bytes in use
+    cdef Py_ssize_t capacity_   # bytes writable from data on without a system call
+    cdef Py_ssize_t head        # consumed bytes between the storage's base and data
+    cdef Py_ssize_t release_at  # the head from which the storage can give consumed pages back
+    cdef Py_ssize_t max_size_   # the most bytes this buffer may hold
+    cdef Py_ssize_t exports_    # live buffer exports
+    cdef Storage storage        # where the bytes live; never None while the object lives
     cdef bint hugepages
 
     def __cinit__(self, source=None, encoding=None, errors=None, *, capacity=0,
                   bint hugepages=True, max_size=None):
-        self.data = EMPTY
+        self._adopt(NO_STORAGE, 0)
         self.hugepages = hugepages
         self.max_size_ = MAX_BYTES
         if max_size is not None:
-            self._reserve_address_space(size_arg(max_size, "max_size"))
+            self.max_size_ = size_arg(max_size, "max_size")
+            self._adopt(ReservedStorage.allocate(self.max_size_, hugepages), 0)
         if capacity != 0:
             self.reserve(capacity)
         if source is not None or encoding is not None or errors is not None:
             self._init_from(source, encoding, errors)
 
     def __dealloc__(self):
-        self._release_storage()
+        if self.storage is not None:
+            self.storage.release()
 
     cdef int _init_from(self, source, encoding, errors) except -1:
         """Fill a new buffer from a constructor argument, as bytearray's constructor does."""
         if isinstance(source, str):
             if encoding is None:
                 raise TypeError("string argument without an encoding")
-            self.extend(source.encode(encoding, "strict" if errors is None else errors))
+            self._extend(source.encode(encoding, "strict" if errors is None else errors))
         elif encoding is not None or errors is not None:
             raise TypeError(("encoding" if encoding is not None else "errors")
                             + " without a string argument")
         elif (count := as_count(source)) is not None:
             self._set_length(size_arg(count, "size"))
         else:
-            self.extend(source)
+            self._extend(source)
         return 0
 
-    # -- storage: the only code that allocates, moves or frees the bytes --
+    # -- storage: the one place that decides what may move --
 
-    cdef int _reserve_address_space(self, Py_ssize_t max_size) except -1:
-        """Reserve max_size bytes of address space (PROT_NONE) to grow into without moving."""
-        cdef Py_ssize_t size = round_up(max(max_size, 1), HUGE if max_size >= HUGE else PAGE)
-        self.data = map_anonymous(size, PROT_NONE)
-        self.storage, self.reserved, self.max_size_ = RESERVED, size, max_size
-        self._advise(size)
-        return 0
+    cdef inline void _adopt(self, Storage storage, Py_ssize_t head) noexcept:
+        """Hold storage, with its first head bytes consumed; re-read where the bytes are."""
+        self.storage, self.head = storage, head
+        self.data = storage.base + head
+        self.capacity_ = storage.size - head
+        self.release_at = storage.release_at
 
-    cdef Py_ssize_t _storage_size(self, Py_ssize_t n) noexcept:
-        """What capacity the storage for n bytes has: exact on the heap, whole pages mapped."""
-        if n == 0:
-            return 0
-        if n < MAP_MIN and self.storage != RESERVED:
-            return n
-        if n < HUGE:
-            return round_up(n, PAGE)
-        if self.storage == RESERVED:
-            return min(round_up(n, HUGE), self.reserved)
-        return round_up(n, HUGE)
+    cdef inline void _mark_dirty(self, Py_ssize_t end) noexcept:
+        """Bytes up to end (from data) may now be nonzero."""
+        if self.head + end > self.storage.dirty:
+            self.storage.dirty = self.head + end
 
     cdef inline int _room(self, Py_ssize_t needed) except -1:
         """Make capacity at least needed bytes, growing geometrically."""
@@ -285,113 +261,57 @@ cdef class Buffer:
         return 0
 
     cdef int _grow(self, Py_ssize_t needed) except -1:
-        """Grow capacity to at least needed, by half again what it was where that is possible."""
+        """Room for needed bytes: drop a consumed prefix that outweighs the live bytes, else grow."""
         if needed > self.max_size_:
             raise MemoryError(f"{needed} bytes is more than this buffer's max_size={self.max_size_}"
-                              if self.storage == RESERVED else
+                              if self.max_size_ < MAX_BYTES else
                               f"{needed} bytes is larger than any mapping can be")
+        if self.head and not self.exports_ and (
+                self.head >= self.length or self.head + needed > self.max_size_):
+            self._compact()  # O(length) <= O(bytes consumed): amortized O(1) a byte
+            if needed <= self.capacity_:
+                return 0
         cdef Py_ssize_t target = min(max(needed, self.capacity_ + (self.capacity_ >> 1)),
-                                     self.max_size_)
+                                     self.max_size_ - self.head)
         try:
-            self._set_capacity(self._storage_size(target))
+            self._reshape(max(target, needed))
         except MemoryError:
-            if target == needed:
+            if target <= needed:
                 raise
-            self._set_capacity(self._storage_size(needed))
+            self._reshape(needed)
+        if needed > self.capacity_:
+            raise MemoryError(f"{needed} bytes do not fit in this buffer's max_size={self.max_size_}")
         return 0
 
-    cdef int _set_capacity(self, Py_ssize_t capacity) except -1:
-        """Give the storage room for exactly capacity (>= length) bytes, keeping the bytes."""
-        if capacity == self.capacity_:
+    cdef void _compact(self) noexcept:
+        """Move the live bytes to the storage's base, dropping the consumed prefix (no exports!)."""
+        memmove(self.storage.base, self.data, self.length)
+        self._adopt(self.storage, 0)
+
+    cdef int _reshape(self, Py_ssize_t capacity) except -1:
+        """Room for capacity (>= length) bytes from the head, keeping the bytes.
+
+        In place where the storage can; else, only while nothing is exported, moved or copied
+        into a region of the kind that suits the new size.
+        """
+        cdef Storage storage = self.storage
+        cdef Py_ssize_t size = storage.fit(self.head + capacity)
+        if storage.resize_in_place(size):
+            self._adopt(storage, self.head)
             return 0
-        if self.storage == RESERVED:
-            return self._commit(capacity)
-        if self.storage == MAPPED and capacity >= MAP_MIN:
-            return self._remap(capacity)
-        return self._move_to(capacity)
-
-    cdef int _remap(self, Py_ssize_t capacity) except -1:
-        """Resize the mapping: in place if the kernel can, else moved if nothing pins it."""
-        cdef char *target = NULL
-        cdef int err
-        cdef void *p = remap_resize(self.data, self.capacity_, capacity, 0, NULL)
-        if p == MAP_FAILED:
-            if self.exports_:
-                raise self._pinned(f"move it to grow to {capacity} bytes")
-            if capacity >= GIANT:  # a 1 GiB-aligned place to move to, so PUD entries move whole
-                target = self._placeholder(capacity)
-            p = remap_resize(self.data, self.capacity_, capacity, 1, target)
-            if p == MAP_FAILED:
-                err = errno
-                if target != NULL:
-                    munmap(target, capacity)
-                raise_errno(err, f"mremap from {self.capacity_} to {capacity} bytes failed")
-        self.data = <char *>p
-        self.capacity_ = capacity
-        self.dirty = min(self.dirty, capacity)
-        self._advise(capacity)
-        return 0
-
-    cdef char *_placeholder(self, Py_ssize_t capacity) noexcept:
-        """A 1 GiB-aligned PROT_NONE range to move into, or NULL (then the kernel picks)."""
-        try:
-            return map_anonymous(capacity, PROT_NONE)
-        except MemoryError:  # no room for the alignment slack: an unaligned move still works
-            return NULL
-
-    cdef int _commit(self, Py_ssize_t capacity) except -1:
-        """Make the first capacity bytes of the reservation writable and free the rest."""
-        cdef Py_ssize_t old = self.capacity_
-        if capacity > old and mprotect(self.data + old, capacity - old, PROT_READ | PROT_WRITE):
-            raise_errno(errno, f"mprotect of {capacity - old} bytes failed")
-        if capacity < old:
-            madvise(self.data + capacity, old - capacity, MADV_DONTNEED)
-            mprotect(self.data + capacity, old - capacity, PROT_NONE)
-            self.dirty = min(self.dirty, capacity)
-        self.capacity_ = capacity
-        return 0
-
-    cdef int _move_to(self, Py_ssize_t capacity) except -1:
-        """Copy the bytes into new storage of the kind that suits capacity, then free the old."""
-        cdef char *fresh
-        if self.exports_ and self.capacity_:
-            raise self._pinned(f"move it to {capacity} bytes of new storage")
-        if self.storage == HEAP and 0 < capacity < MAP_MIN:
-            fresh = <char *>PyMem_Realloc(self.data, capacity)
-            if fresh == NULL:
-                raise MemoryError(f"cannot allocate {capacity} bytes")
-            self.data, self.capacity_, self.dirty = fresh, capacity, capacity
+        if self.exports_:
+            raise self._pinned(f"move it to make room for {capacity} bytes")
+        cdef Storage fresh = storage.successor(capacity, self.hugepages)
+        if fresh is None:
+            storage.resize_moving(size)
+            self._adopt(storage, self.head)
             return 0
-        if capacity == 0:
-            fresh = EMPTY
-        elif capacity < MAP_MIN:
-            fresh = <char *>PyMem_Malloc(capacity)
-            if fresh == NULL:
-                raise MemoryError(f"cannot allocate {capacity} bytes")
-        else:
-            fresh = map_anonymous(capacity, PROT_READ | PROT_WRITE)
-        memcpy(fresh, self.data, self.length)
-        self._release_storage()
-        self.data, self.capacity_ = fresh, capacity
-        self.storage = NONE if capacity == 0 else HEAP if capacity < MAP_MIN else MAPPED
-        self.dirty = self.length if self.storage == MAPPED else capacity
-        self._advise(capacity)
+        memcpy(fresh.base, self.data, self.length)
+        if fresh.dirty < self.length:
+            fresh.dirty = self.length
+        storage.release()
+        self._adopt(fresh, 0)
         return 0
-
-    cdef void _advise(self, Py_ssize_t size) noexcept:
-        """Ask for transparent huge pages on a large mapping, or ask for none."""
-        if self.storage != NONE and self.storage != HEAP and (size >= HUGE or not self.hugepages):
-            madvise(self.data, size, MADV_HUGEPAGE if self.hugepages else MADV_NOHUGEPAGE)
-
-    cdef void _release_storage(self) noexcept:
-        """Free the storage; data is left dangling for the caller to replace."""
-        if self.storage == HEAP:
-            PyMem_Free(self.data)
-        elif self.storage == MAPPED:
-            munmap(self.data, self.capacity_)
-        elif self.storage == RESERVED:
-            munmap(self.data, self.reserved)
-        self.storage = NONE
 
     cdef object _pinned(self, str action):
         return BufferError(f"cannot {action}: {self.exports_} buffer export(s) alive "
@@ -406,17 +326,35 @@ cdef class Buffer:
 
     cdef int _set_length(self, Py_ssize_t n) except -1:
         """Set the length; new bytes read as zero, and a shrink gives back unused room."""
+        cdef Py_ssize_t known_zero
         cdef bint shrinking = n < self.length
         if shrinking and self.exports_:
             raise self._pinned(f"shrink it from {self.length} to {n} bytes")
         if n > self.length:
             self._room(n)
-            if self.dirty > self.length:
-                memset(self.data + self.length, 0, min(n, self.dirty) - self.length)
-            self.dirty = max(self.dirty, n)
+            known_zero = self.storage.dirty - self.head
+            if known_zero > self.length:
+                memset(self.data + self.length, 0, min(n, known_zero) - self.length)
+            self._mark_dirty(n)
         self.length = n
-        if shrinking and n <= self.capacity_ >> 1 and self.storage != RESERVED:
-            self._set_capacity(self._storage_size(n))
+        if n == 0 and self.head:
+            self._adopt(self.storage, 0)  # nothing left to keep: start again at the base
+        if shrinking and n <= self.capacity_ >> 1:
+            self._reshape(n)
+        return 0
+
+    cdef int _consume(self, Py_ssize_t n) except -1:
+        """Remove the first n bytes without moving the rest; whole consumed pages go back."""
+        if n == self.length:
+            return self._set_length(0)
+        if self.exports_:
+            raise self._pinned(f"remove {n} bytes from its front")
+        self.head += n
+        self.data += n
+        self.length -= n
+        self.capacity_ -= n
+        if self.head >= self.release_at:
+            self._adopt(self.storage, self.head - self.storage.give_back(self.head))
         return 0
 
     cdef inline int _append_bytes(self, const char *src, Py_ssize_t n) except -1:
@@ -426,27 +364,33 @@ cdef class Buffer:
             self._grow(end)
         memcpy(self.data + self.length, src, n)
         self.length = end
-        if end > self.dirty:
-            self.dirty = end
+        self._mark_dirty(end)
         return 0
 
     cdef int _replace(self, Py_ssize_t lo, Py_ssize_t hi, const char *src, Py_ssize_t n) except -1:
-        """Replace bytes [lo, hi) with n bytes from src (which must not point into this buffer)."""
+        """Replace bytes [lo, hi) with n bytes from src (which must not point into this buffer).
+
+        Replacing a prefix with fewer bytes consumes the difference: the rest does not move.
+        """
         cdef Py_ssize_t new_length
         hi = min(hi, self.length)  # a callback may have shrunk the buffer since lo and hi were taken
         lo = min(lo, hi)
+        if lo == 0 and n < hi:
+            self._consume(hi - n)
+            hi = n
         new_length = self.length - (hi - lo) + n
         if new_length < self.length and self.exports_:
             raise self._pinned(f"shrink it from {self.length} to {new_length} bytes")
         if new_length > self.capacity_:
             self._grow(new_length)
-        memmove(self.data + lo + n, self.data + hi, self.length - hi)
+        if hi != lo + n:
+            memmove(self.data + lo + n, self.data + hi, self.length - hi)
         if n:
             memcpy(self.data + lo, src, n)
         if new_length < self.length:
             return self._set_length(new_length)
         self.length = new_length
-        self.dirty = max(self.dirty, new_length)
+        self._mark_dirty(new_length)
         return 0
 
     cdef bint _append_bytes_like(self, object source) except -1:
@@ -474,7 +418,7 @@ cdef class Buffer:
             PyObject_GetBuffer(source, &view, PyBUF_SIMPLE)
         try:
             self._check_open()
-            if not self.data <= <char *>view.buf < self.data + self.capacity_:
+            if not self.storage.base <= <char *>view.buf < self.storage.base + self.storage.size:
                 return self._write(lo, hi, <char *>view.buf, view.len)
             source = PyBytes_FromStringAndSize(<char *>view.buf, view.len)  # it aliases us
         finally:
@@ -554,11 +498,11 @@ cdef class Buffer:
     def max_size(self):
         """The most bytes this buffer may hold: its reservation, or None when it has none."""
         self._check_open()
-        return self.max_size_ if self.storage == RESERVED else None
+        return self.max_size_ if isinstance(self.storage, ReservedStorage) else None
 
     @property
     def address(self):
-        """The current base address as an int (it changes when the mapping moves); 0 when none."""
+        """The first live byte's address as an int (it changes when the mapping moves); 0 when none."""
         return 0 if self.data == NULL or self.data == EMPTY else <size_t>self.data
 
     @property
@@ -575,10 +519,10 @@ cdef class Buffer:
     def mapped(self):
         """True when the bytes live in a mapping of their own, False for small heap buffers."""
         self._check_open()
-        return self.storage == MAPPED or self.storage == RESERVED
+        return self.storage.mapped
 
     @cython.critical_section
-    def resize(self, size):
+    def resize(self, size, /):
         """Set the length to size bytes, like realloc: the first min(len, size) stay, new bytes are 0.
 
         Raises BufferError if exports are alive and it would have to move or shrink.
@@ -588,6 +532,30 @@ cdef class Buffer:
         self._set_length(n)
 
     @cython.critical_section
+    def take_bytes(self, n=None, /):
+        """Remove the first n bytes (default: all; negative: all but the last -n) and return them.
+
+        O(n): the bytes after them do not move. IndexError if n is out of range, BufferError
+        while exports are alive, TypeError unless n is an int or None (as bytearray's, 3.15).
+        """
+        cdef Py_ssize_t count
+        if n is not None and not PyIndex_Check(n):
+            raise TypeError(f"n must be an integer or None, not {type_name(n)}")
+        count = -1 if n is None else PyNumber_AsSsize_t(n, <PyObject *>IndexError)
+        self._check_open()
+        if n is None:
+            count = self.length
+        elif count < 0:
+            count += self.length
+        if not 0 <= count <= self.length:
+            raise IndexError(f"can't take {count} bytes outside size {self.length}")
+        if self.exports_:
+            raise self._pinned(f"take {count} bytes from it")
+        taken = PyBytes_FromStringAndSize(self.data, count)
+        self._consume(count)
+        return taken
+
+    @cython.critical_section
     def reserve(self, size):
         """Make capacity at least size bytes; the length stays."""
         cdef Py_ssize_t n = size_arg(size, "size")
@@ -595,13 +563,15 @@ cdef class Buffer:
         if n > self.max_size_:
             raise MemoryError(f"{n} bytes is more than this buffer's max_size={self.max_size_}")
         if n > self.capacity_:
-            self._set_capacity(self._storage_size(n))
+            self._reshape(n)
 
     @cython.critical_section
     def shrink_to_fit(self):
         """Give back the room past the length (a small buffer moves to the heap)."""
         self._check_open()
-        self._set_capacity(self._storage_size(self.length))
+        if self.head and not self.exports_:
+            self._compact()
+        self._reshape(self.length)
 
     @cython.critical_section
     def close(self):
@@ -610,9 +580,10 @@ cdef class Buffer:
             return
         if self.exports_:
             raise self._pinned("close it")
-        self._release_storage()
+        self.storage.release()
+        self._adopt(NO_STORAGE, 0)
         self.data = NULL
-        self.length = self.capacity_ = self.dirty = self.reserved = 0
+        self.length = 0
 
     def __enter__(self):
         self._check_open()
@@ -678,9 +649,13 @@ cdef class Buffer:
     def extend(self, iterable_of_ints):
         """Append a bytes-like object (one memcpy) or the ints an iterable yields."""
         self._check_open()
-        if not self._append_bytes_like(iterable_of_ints):
-            items = bytearray(iterate(iterable_of_ints, "extend remap.Buffer with"))
+        self._extend(iterable_of_ints)
+
+    cdef int _extend(self, object source) except -1:
+        if not self._append_bytes_like(source):
+            items = bytearray(iterate(source, "extend remap.Buffer with"))
             self._replace_from(self.length, self.length, items)
+        return 0
 
     @cython.critical_section
     def write_at(self, offset, data):
@@ -865,7 +840,7 @@ cdef class Buffer:
         return self.capacity_
 
     def __sizeof__(self):
-        return object.__sizeof__(self) + (self.capacity_ if self.storage == HEAP else 0)
+        return object.__sizeof__(self) + (0 if self.storage.mapped else self.storage.size)
 
     # -- searching, in C --
 
@@ -969,7 +944,7 @@ cdef class Buffer:
             memcpy(self.data + done, self.data, min(done, unit * n - done))
             done += min(done, unit * n - done)
         self.length = unit * n
-        self.dirty = max(self.dirty, self.length)
+        self._mark_dirty(self.length)
         return self
 
     def __mod__(self, values):
@@ -1054,7 +1029,7 @@ cdef class Buffer:
             return "<closed remap.Buffer>"
         head = PyBytes_FromStringAndSize(self.data, min(self.length, 64))
         more = f" + {self.length - 64} more bytes" if self.length > 64 else ""
-        kind = ("heap", "heap", "mapped", f"reserved max_size={self.max_size_}")[self.storage]
+        kind = self.storage.kind() + (f" max_size={self.max_size_}" if self.max_size is not None else "")
         pins = f", exports={self.exports_}" if self.exports_ else ""
         return f"remap.Buffer({head!r}{more}, capacity={self.capacity_}, {kind}{pins})"
 

@@ -1,0 +1,41 @@
+# Heap storage: a PyMem block, for buffers below MAP_MIN (no VMA each, a copy is cheap).
+
+
+@cython.final
+cdef class HeapStorage(Storage):
+    """A PyMem block: exact size, grown by realloc, which may copy."""
+
+    @staticmethod
+    cdef HeapStorage allocate(Py_ssize_t size):
+        cdef HeapStorage heap = HeapStorage.__new__(HeapStorage)
+        heap.base = <char *>PyMem_Malloc(size)
+        if heap.base == NULL:
+            heap.base = EMPTY
+            raise MemoryError(f"cannot allocate {size} bytes")
+        heap.size = heap.dirty = size  # malloc's bytes are not known to be zero
+        heap.release_at = PY_SSIZE_T_MAX  # consumed bytes wait for a compaction
+        return heap
+
+    cdef bint resize_in_place(self, Py_ssize_t size) except -1:
+        return size == self.size  # realloc may move, even to shrink
+
+    cdef int resize_moving(self, Py_ssize_t size) except -1:
+        cdef char *fresh = <char *>PyMem_Realloc(self.base, size)
+        if fresh == NULL:
+            raise MemoryError(f"cannot allocate {size} bytes")
+        self.base, self.size, self.dirty = fresh, size, size
+        return 0
+
+    cdef Storage successor(self, Py_ssize_t size, bint hugepages):
+        return anonymous_storage(size, hugepages) if size == 0 or size >= MAP_MIN else None
+
+    cdef void release(self) noexcept:
+        PyMem_Free(self.base)
+        self.base, self.size = EMPTY, 0
+
+    def __dealloc__(self):
+        if self.size:
+            PyMem_Free(self.base)
+
+    cdef str kind(self):
+        return "heap"

@@ -1,0 +1,121 @@
+# Mapped storage: a private anonymous mapping, resized with mremap, recycled through the cache.
+
+
+cdef char *map_anonymous(Py_ssize_t size, int prot) except NULL:
+    """A fresh private anonymous mapping of size bytes, 1 GiB-aligned when it is that large.
+
+    The kernel 2 MiB-aligns a mapping whose size is a multiple of 2 MiB; 1 GiB alignment on
+    both sides lets mremap move whole PUD entries (~0.03 ms a GiB instead of ~0.2 ms).
+    """
+    cdef int flags = MAP_PRIVATE | MAP_ANONYMOUS
+    if prot == PROT_NONE:
+        flags |= MAP_NORESERVE
+    cdef Py_ssize_t slack = GIANT if size >= GIANT else 0
+    cdef char *raw = <char *>mmap(NULL, size + slack, prot, flags, -1, 0)
+    if raw == <char *>MAP_FAILED:
+        raise_errno(errno, f"mmap of {size} bytes failed")
+    cdef char *start = <char *>round_up(<Py_ssize_t>raw, GIANT) if slack else raw
+    if start > raw:
+        munmap(raw, start - raw)
+    if raw + slack > start:
+        munmap(start + size, raw + slack - start)
+    return start
+
+
+cdef inline Py_ssize_t mapping_size(Py_ssize_t n) noexcept:
+    """Whole pages, or whole 2 MiB units from 2 MiB up (so the kernel aligns and moves them at PMD level)."""
+    return round_up(n, HUGE if n >= HUGE else PAGE)
+
+
+@cython.final
+cdef class MappedStorage(Storage):
+    """A private anonymous mapping: grown in place by mremap where the kernel can, else moved."""
+
+    cdef bint hugepages  # advise MADV_HUGEPAGE from 2 MiB up; False: MADV_NOHUGEPAGE
+    cdef bint advised    # the mapping carries its advice already
+
+    @staticmethod
+    cdef MappedStorage allocate(Py_ssize_t size, bint hugepages):
+        """A mapping of at least size bytes: a cached one if one fits, else a fresh one."""
+        cdef MappedStorage mapping = MappedStorage.__new__(MappedStorage)
+        mapping.base, mapping.mapped, mapping.hugepages = EMPTY, True, hugepages
+        size = mapping_size(size)
+        if CACHE is None or not CACHE.take(mapping, size):  # None: the module is being torn down
+            mapping.base = map_anonymous(size, PROT_READ | PROT_WRITE)
+            mapping.size = size
+        mapping.placed()
+        return mapping
+
+    cdef Py_ssize_t fit(self, Py_ssize_t n) noexcept:
+        return mapping_size(n)
+
+    cdef bint resize_in_place(self, Py_ssize_t size) except -1:
+        if size == self.size:
+            return True
+        if size == 0 or (size < MAP_MIN and size < self.size):  # shrinking to heap size: move there
+            return False
+        cdef void *p = remap_resize(self.base, self.size, size, 0, NULL)
+        if p == MAP_FAILED:
+            return False
+        self.resized(<char *>p, size)
+        return True
+
+    cdef int resize_moving(self, Py_ssize_t size) except -1:
+        cdef char *target = NULL
+        if size >= GIANT:  # a 1 GiB-aligned place to move to, so PUD entries move whole
+            target = placeholder(size)
+        cdef void *p = remap_resize(self.base, self.size, size, 1, target)
+        if p == MAP_FAILED:
+            err = errno
+            if target != NULL:
+                munmap(target, size)
+            raise_errno(err, f"mremap from {self.size} to {size} bytes failed")
+        self.resized(<char *>p, size)
+        return 0
+
+    cdef void resized(self, char *base, Py_ssize_t size) noexcept:
+        self.base, self.size, self.dirty = base, size, min(self.dirty, size)
+        self.placed()
+
+    cdef void placed(self) noexcept:
+        """After base or size changed: advise huge pages from 2 MiB (or none), find release_at."""
+        if not self.advised and (self.size >= HUGE or not self.hugepages):
+            madvise(self.base, self.size, MADV_HUGEPAGE if self.hugepages else MADV_NOHUGEPAGE)
+            self.advised = True
+        self.release_at = round_up(<Py_ssize_t>self.base + 1, self.unit()) - <Py_ssize_t>self.base
+
+    cdef Storage successor(self, Py_ssize_t size, bint hugepages):
+        return anonymous_storage(size, hugepages) if size < MAP_MIN else None
+
+    cdef Py_ssize_t unit(self) noexcept:
+        """What give_back frees at a time: 2 MiB on huge-page mappings, so no huge page splits."""
+        return HUGE if self.advised and self.hugepages else PAGE
+
+    cdef Py_ssize_t give_back(self, Py_ssize_t consumed) noexcept:
+        cdef Py_ssize_t unit = self.unit()
+        cdef Py_ssize_t cut = ((<Py_ssize_t>self.base + consumed) & ~(unit - 1)) - <Py_ssize_t>self.base
+        if cut <= 0 or cut >= self.size or munmap(self.base, cut) != 0:
+            return 0
+        self.base, self.size, self.dirty = self.base + cut, self.size - cut, max(self.dirty - cut, 0)
+        self.placed()
+        return cut
+
+    cdef void release(self) noexcept:
+        if self.size and (CACHE is None or not CACHE.put(self)):
+            munmap(self.base, self.size)
+        self.base, self.size = EMPTY, 0
+
+    def __dealloc__(self):
+        if self.size:
+            munmap(self.base, self.size)
+
+    cdef str kind(self):
+        return "mapped"
+
+
+cdef char *placeholder(Py_ssize_t size) noexcept:
+    """A 1 GiB-aligned PROT_NONE range to move into, or NULL (then the kernel picks)."""
+    try:
+        return map_anonymous(size, PROT_NONE)
+    except MemoryError:  # no room for the alignment slack: an unaligned move still works
+        return NULL

@@ -1,0 +1,61 @@
+# The storage interface: a region of bytes, one small implementation per kind of memory.
+# Buffer decides what may move; a storage only says what it can do.
+
+
+@cython.freelist(32)  # reused by HeapStorage, which adds no fields: a small Buffer's region is cheap
+cdef class Storage:
+    """A region of bytes: where it is, how big, how it grows, gives pages back and is freed."""
+
+    cdef char *base            # the first byte; never NULL
+    cdef Py_ssize_t size       # bytes usable from base
+    cdef Py_ssize_t dirty      # bytes [dirty, size) are known to be zero
+    cdef Py_ssize_t release_at # consumed bytes from base before give_back can free any
+    cdef bint mapped           # a mapping of its own (not heap memory)
+
+    cdef Py_ssize_t fit(self, Py_ssize_t n) noexcept:
+        """The size this kind gives a region asked to hold n bytes."""
+        return n
+
+    cdef bint resize_in_place(self, Py_ssize_t size) except -1:
+        """Resize to size bytes without moving base; False if this kind cannot."""
+        return size == self.size
+
+    cdef int resize_moving(self, Py_ssize_t size) except -1:
+        """Resize to size bytes, keeping the bytes; base may change."""
+        raise MemoryError(f"a {self.kind()} region cannot move to grow to {size} bytes")
+
+    cdef Storage successor(self, Py_ssize_t size, bint hugepages):
+        """A new region of the kind that suits size bytes better than this one, or None."""
+        return None
+
+    cdef Py_ssize_t give_back(self, Py_ssize_t consumed) noexcept:
+        """Free whole units of the first consumed bytes; return how far base moved forward."""
+        return 0
+
+    cdef void release(self) noexcept:
+        """Free the region (or hand it to the mapping cache)."""
+
+    cdef str kind(self):
+        return "empty"
+
+
+@cython.final
+cdef class EmptyStorage(Storage):
+    """No bytes at all: what a new, emptied or closed Buffer holds (one shared instance)."""
+
+    cdef Storage successor(self, Py_ssize_t size, bint hugepages):
+        return anonymous_storage(size, hugepages) if size else None
+
+
+cdef EmptyStorage NO_STORAGE = EmptyStorage.__new__(EmptyStorage)
+NO_STORAGE.base, NO_STORAGE.release_at = EMPTY, PY_SSIZE_T_MAX
+
+
+cdef Storage anonymous_storage(Py_ssize_t size, bint hugepages):
+    """New private memory for size bytes: none, heap below MAP_MIN, else a mapping."""
+    if size == 0:
+        return NO_STORAGE
+    if size < MAP_MIN:
+        return HeapStorage.allocate(size)
+    return MappedStorage.allocate(size, hugepages)
+
