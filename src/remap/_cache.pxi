@@ -23,13 +23,13 @@ cdef class MappingCache:
     cdef Py_ssize_t max_bytes
     cdef Py_ssize_t hits, misses
 
-    cdef bint take(self, MappedStorage mapping, Py_ssize_t size) noexcept:
-        """Hand mapping the smallest cached region of at least size bytes; False if none fits."""
+    cdef bint take(self, MappedStorage mapping, Py_ssize_t size, Py_ssize_t most) noexcept:
+        """Hand mapping the smallest cached region of size to most bytes; False if none fits."""
         cdef int i, best = -1
         cdef CachedMapping entry
         with cython.critical_section(self):
             for i in range(self.count):
-                if self.entries[i].size >= size and (
+                if size <= self.entries[i].size <= most and (
                         best < 0 or self.entries[i].size < self.entries[best].size):
                     best = i
             if best < 0:

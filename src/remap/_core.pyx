@@ -59,6 +59,10 @@ cdef Py_ssize_t GIANT = 1 << 30
 # Below this a copy costs less than a mapping (one VMA of vm.max_map_count, ~10 us per move).
 MAP_THRESHOLD = 128 << 10
 cdef Py_ssize_t MAP_MIN = MAP_THRESHOLD
+# A growing heap buffer takes a cached mapping from this size: its pages are faulted in already.
+cdef Py_ssize_t RECYCLE_MIN = 8 << 10
+# A mapping gives consumed pages back this many bytes at a time at least (a syscall each time).
+cdef Py_ssize_t GIVE_BACK_MIN = 256 << 10
 # No mapping can be this large; keeping sizes below it keeps the arithmetic from overflowing.
 cdef Py_ssize_t MAX_BYTES = PY_SSIZE_T_MAX >> 2
 # What an empty Buffer exports: never NULL, and nothing can be read through it.

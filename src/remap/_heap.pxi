@@ -27,7 +27,12 @@ cdef class HeapStorage(Storage):
         return 0
 
     cdef Storage successor(self, Py_ssize_t size, bint hugepages):
-        return anonymous_storage(size, hugepages) if size == 0 or size >= MAP_MIN else None
+        """Nothing, a mapping from MAP_MIN up, or from RECYCLE_MIN a cached mapping not much larger."""
+        if size == 0 or size >= MAP_MIN:
+            return anonymous_storage(size, hugepages)
+        if size < RECYCLE_MIN:
+            return None
+        return MappedStorage.recycled(size, max(64 * size, 4 << 20), hugepages)
 
     cdef void release(self) noexcept:
         PyMem_Free(self.base)

@@ -37,12 +37,22 @@ cdef class MappedStorage(Storage):
     @staticmethod
     cdef MappedStorage allocate(Py_ssize_t size, bint hugepages):
         """A mapping of at least size bytes: a cached one if one fits, else a fresh one."""
+        cdef MappedStorage mapping = MappedStorage.recycled(size, PY_SSIZE_T_MAX, hugepages)
+        if mapping is None:
+            mapping = MappedStorage.__new__(MappedStorage)
+            mapping.mapped, mapping.hugepages = True, hugepages
+            mapping.base = map_anonymous(mapping_size(size), PROT_READ | PROT_WRITE)
+            mapping.size = mapping_size(size)
+            mapping.placed()
+        return mapping
+
+    @staticmethod
+    cdef MappedStorage recycled(Py_ssize_t size, Py_ssize_t most, bint hugepages):
+        """A cached mapping of size to most bytes, or None if the cache has none."""
         cdef MappedStorage mapping = MappedStorage.__new__(MappedStorage)
         mapping.base, mapping.mapped, mapping.hugepages = EMPTY, True, hugepages
-        size = mapping_size(size)
-        if CACHE is None or not CACHE.take(mapping, size):  # None: the module is being torn down
-            mapping.base = map_anonymous(size, PROT_READ | PROT_WRITE)
-            mapping.size = size
+        if CACHE is None or not CACHE.take(mapping, mapping_size(size), most):  # None: at teardown
+            return None
         mapping.placed()
         return mapping
 
@@ -82,7 +92,8 @@ cdef class MappedStorage(Storage):
         if not self.advised and (self.size >= HUGE or not self.hugepages):
             madvise(self.base, self.size, MADV_HUGEPAGE if self.hugepages else MADV_NOHUGEPAGE)
             self.advised = True
-        self.release_at = round_up(<Py_ssize_t>self.base + 1, self.unit()) - <Py_ssize_t>self.base
+        self.release_at = (round_up(<Py_ssize_t>self.base + GIVE_BACK_MIN, self.unit())
+                           - <Py_ssize_t>self.base)
 
     cdef Storage successor(self, Py_ssize_t size, bint hugepages):
         return anonymous_storage(size, hugepages) if size < MAP_MIN else None
