@@ -55,3 +55,26 @@ def test_cli_help():
 def test_peers_refuse_to_grow_under_a_numpy_view():
     assert set(bench.refusals().values()) <= {"BufferError", "ValueError"}
     assert bench.grow_under_numpy(8 * MiB) > 0
+
+
+def test_workload_peers_agree():
+    from remap._bench import workloads
+
+    kept = {name: bytes(workloads.receive_peer(name, 8192, 64 * 1024).file.getbuffer()
+                        [workloads.receive_peer(name, 8192, 64 * 1024).read_at:])
+            if name == "BytesIO" else bytes(workloads.receive_peer(name, 8192, 64 * 1024))
+            for name in workloads.RECEIVE}
+    assert len(set(kept.values())) == 1 and len(kept["remap"]) == 8192
+    path = workloads.stream_file(3 * MiB)
+    try:
+        read = {name: bytes(workloads.readinto_peer(name, path, 256 * 1024))
+                for name in workloads.READINTO}
+    finally:
+        import os
+
+        os.unlink(path)
+    assert len(set(read.values())) == 1 and len(read["remap"]) == 3 * MiB
+    for name in workloads.CHURN:
+        workloads.churn_peer(name, 64 * 1024, 4096, 2)
+    for name in workloads.STREAM_READER:
+        workloads.stream_reader_peer(name, 8192, 64 * 1024)

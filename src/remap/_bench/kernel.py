@@ -1,0 +1,87 @@
+"""The raw kernel through ctypes, the ceiling every peer is measured against, and the machine's state."""
+
+import ctypes
+import mmap
+import os
+import platform
+
+from remap._core import PAGESIZE
+
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+LIBC = ctypes.CDLL(None, use_errno=True)
+LIBC.mmap.restype = LIBC.mremap.restype = ctypes.c_void_p
+LIBC.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_long]
+LIBC.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int]
+LIBC.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+LIBC.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+MREMAP_MAYMOVE, MADV_HUGEPAGE, M_MMAP_THRESHOLD = 1, 14, -3
+
+
+# -- the raw kernel, through ctypes: the ceiling every peer is measured against --
+
+class RawMapping:
+    """A private anonymous mapping made and resized with the bare system calls."""
+
+    def __init__(self, size, hugepages=True):
+        self.address = LIBC.mmap(None, size, mmap.PROT_READ | mmap.PROT_WRITE,
+                                 mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+        if self.address in (None, ctypes.c_void_p(-1).value):
+            raise MemoryError(os.strerror(ctypes.get_errno()))
+        self.size = size
+        if hugepages:
+            LIBC.madvise(self.address, size, MADV_HUGEPAGE)
+
+    def fill(self):
+        """Write every byte, as a C loop would: the fastest a fresh buffer can be filled."""
+        ctypes.memset(self.address, 1, self.size)
+
+    def touch(self):
+        """Fault in every page."""
+        self.fill()
+
+    def remap(self, size):
+        """mremap(MREMAP_MAYMOVE) to size bytes."""
+        address = LIBC.mremap(self.address, self.size, size, MREMAP_MAYMOVE)
+        if address == ctypes.c_void_p(-1).value:
+            raise MemoryError(os.strerror(ctypes.get_errno()))
+        self.address, self.size = address, size
+
+    def close(self):
+        LIBC.munmap(self.address, self.size)
+
+
+def warm_memory(size=3 * GiB):
+    """Touch size bytes of huge-page memory once and free it: this VM's host backs memory lazily."""
+    region = RawMapping(size)
+    region.fill()
+    region.close()
+
+
+def environment():
+    """What decides the result on this machine."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as thp:
+            mode = thp.read().split("[")[1].split("]")[0]
+    except (OSError, IndexError):
+        mode = "unknown"
+    return {"kernel": platform.release(), "transparent_hugepage": mode, "pagesize": PAGESIZE,
+            "glibc": "-".join(platform.libc_ver()), "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "bytearray_realloc": "glibc M_MMAP_THRESHOLD pinned to 128 KiB: blocks above it are "
+                                 "mmap'd, and realloc grows them with mremap (no copy)"}
+
+
+def huge_page_faults():
+    """(huge pages faulted in, faults that fell back to 4 KiB pages) so far, from /proc/vmstat."""
+    try:
+        with open("/proc/vmstat") as vmstat:
+            counts = dict(line.split() for line in vmstat)
+        return int(counts["thp_fault_alloc"]), int(counts["thp_fault_fallback"])
+    except (OSError, KeyError, ValueError):
+        return 0, 0
+
+
+def pin_malloc_threshold():
+    """Fix glibc's mmap threshold at its default, so bytearray's regime does not drift mid-run."""
+    LIBC.mallopt(M_MMAP_THRESHOLD, 128 * KiB)
