@@ -13,6 +13,11 @@ limits_address_space = pytest.mark.skipif(os.environ.get("REMAP_SANITIZER") == "
                                           reason="RLIMIT_AS cannot be lowered under ASan")
 
 
+# ASan quarantines freed memory (256 MiB by default), so resident memory says nothing there.
+measures_resident_memory = pytest.mark.skipif(os.environ.get("REMAP_SANITIZER") is not None,
+                                              reason="sanitizers keep freed memory resident")
+
+
 # valgrind places mappings itself: their alignment, flags and size limits are not the kernel's.
 kernel_placement = pytest.mark.skipif(os.environ.get("REMAP_SANITIZER") == "valgrind",
                                       reason="valgrind places mappings itself")

@@ -3,7 +3,7 @@
 import pytest
 
 import remap
-from conftest import is_mapped
+from conftest import is_mapped, measures_resident_memory
 
 KiB, MiB = 1 << 10, 1 << 20
 
@@ -115,6 +115,7 @@ def test_emptying_by_consumption_starts_again_at_the_base():
     assert buf == b"abc"
 
 
+@measures_resident_memory
 def test_resident_memory_stays_near_the_backlog(child):
     """1 GiB through a 16 MiB backlog: RSS stays within 2x the backlog + 4 MiB."""
     out = child("""
