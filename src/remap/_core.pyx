@@ -72,102 +72,12 @@ cdef char *BYTE_FORMAT = "B"
 cdef Py_ssize_t CACHE_MAX_BYTES = 64 << 20
 cdef int CACHE_MAX_ENTRIES = 8
 
+include "_helpers.pxi"
 include "_storage.pxi"
 include "_heap.pxi"
 include "_mapped.pxi"
 include "_reserved.pxi"
 include "_cache.pxi"
-
-cdef inline Py_ssize_t round_up(Py_ssize_t n, Py_ssize_t unit) noexcept nogil:
-    return (n + unit - 1) & ~(unit - 1)
-
-
-cdef Py_ssize_t size_arg(object size, str what) except -1:
-    """A size argument as a Py_ssize_t; ValueError if negative, MemoryError if no mapping can hold it."""
-    cdef Py_ssize_t n = PyNumber_AsSsize_t(size, NULL)
-    if n < 0:
-        raise ValueError(f"{what} must not be negative, got {size!r}")
-    if n > MAX_BYTES:
-        raise MemoryError(f"{what}={size!r} is larger than any mapping can be")
-    return n
-
-
-cdef object as_count(object source):
-    """source as an int if it is one (bytearray tries that first), else None."""
-    if not PyIndex_Check(source):
-        return None
-    try:
-        return PyNumber_Index(source)
-    except TypeError:  # __index__ refused, as a numpy array of many items does
-        return None
-
-
-cdef int byte_arg(object value) except -1:
-    """An int in range(0, 256), as bytearray takes it."""
-    cdef Py_ssize_t n = PyNumber_AsSsize_t(value, NULL)
-    if not 0 <= n < 256:
-        raise ValueError("byte must be in range(0, 256)")
-    return <int>n
-
-
-cdef int raise_errno(int err, str what) except -1:
-    """Raise for an errno a system call set: MemoryError for ENOMEM, else OSError."""
-    if err == ENOMEM:
-        raise MemoryError(f"{what}: {os.strerror(err)}")
-    raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-cdef str type_name(object value):
-    return type(value).__name__
-
-
-cdef bytes needle_bytes(object sub):
-    """What find, count and `in` look for: an int in range(256) as one byte, or a bytes-like's bytes."""
-    if type(sub) is bytes:
-        return sub
-    if PyIndex_Check(sub):
-        return bytes((byte_arg(sub),))
-    if PyObject_CheckBuffer(sub):
-        return memoryview(sub).tobytes()
-    raise TypeError(f"argument should be integer or bytes-like object, not '{type_name(sub)}'")
-
-
-cdef object assignable(object value):
-    """A slice assignment's value as a bytes-like object, as bytearray accepts it."""
-    if PyObject_CheckBuffer(value):
-        return value
-    if PyIndex_Check(value) or isinstance(value, str) or value is None:
-        raise TypeError("can assign only bytes, buffers, or iterables of ints in range(0, 256)")
-    return bytearray(iterate(value, "assign"))
-
-
-cdef object iterate(object source, str action):
-    """iter(source), with bytearray's message when source is not iterable."""
-    try:
-        return iter(source)
-    except TypeError:
-        raise TypeError(f"can't {action} {type_name(source)}") from None
-
-
-def as_buffers(result):
-    """A bytes method's result with each bytes in it made a Buffer, as bytearray's would be."""
-    if type(result) is bytes:
-        return Buffer(result)
-    if type(result) is list or type(result) is tuple:
-        return type(result)(as_buffers(item) for item in result)
-    return result
-
-
-def text_method(name):
-    """Buffer's version of bytes.<name>: it runs on a copy of the bytes."""
-    method = getattr(bytes, name)
-
-    def run_on_copy(self, *args, **kwargs):
-        return as_buffers(method(bytes(self), *args, **kwargs))
-
-    run_on_copy.__name__ = run_on_copy.__qualname__ = name
-    run_on_copy.__doc__ = method.__doc__
-    return run_on_copy
 
 
 @cython.final
@@ -1039,104 +949,7 @@ cdef class Buffer:
 
 
 
-@cython.final
-cdef class Cursor:
-    """A file position on a Buffer, and the write that BufferIO's hot path runs in C."""
-
-    cdef readonly Buffer buffer
-    cdef public Py_ssize_t position
-    cdef public bint closed
-
-    def __cinit__(self, Buffer buffer not None):
-        self.buffer = buffer
-
-    def write(self, data):
-        """Write a bytes-like object at the position and move past it; return its size."""
-        cdef Py_ssize_t written
-        if self.closed:
-            raise ValueError("I/O operation on closed file.")
-        if not PyObject_CheckBuffer(data):
-            raise TypeError(f"a bytes-like object is required, not '{type_name(data)}'")
-        with cython.critical_section(self.buffer):
-            written = self.buffer._replace_from(self.position, -1, data)
-        self.position += written
-        return written
-
-
-@cython.final
-cdef class NumberWriter:
-    """Appends one native number at a time to a Buffer: the C hot path of Array.append.
-
-    kind is numpy's "i", "u" or "f" and size the item size; a value it cannot store exactly
-    (wrong type, out of range) goes to fallback, which decides as numpy would.
-    """
-
-    cdef readonly Buffer buffer
-    cdef char kind
-    cdef Py_ssize_t size
-    cdef object fallback
-
-    def __cinit__(self, Buffer buffer not None, str kind, Py_ssize_t size, fallback):
-        if size not in {"i": (1, 2, 4, 8), "u": (1, 2, 4, 8), "f": (4, 8)}.get(kind, ()):
-            raise ValueError(f"no native {kind}{size} numbers")
-        self.buffer, self.kind, self.size, self.fallback = buffer, ord(kind), size, fallback
-
-    def append(self, value):
-        """Append value as one item, or hand it to the fallback."""
-        cdef char item[8]
-        if not self._pack(value, item):
-            return self.fallback(value)
-        with cython.critical_section(self.buffer):
-            self.buffer._check_open()
-            self.buffer._append_bytes(item, self.size)
-
-    cdef bint _pack(self, object value, char *item) except -1:
-        """Write value's bytes to item; False if it is not an exactly representable int or float."""
-        cdef long long whole
-        cdef uint64_t natural
-        cdef double real
-        cdef float single
-        cdef int overflow = 0
-        if self.kind == b"f":
-            if type(value) is not float and type(value) is not int:
-                return False
-            real = PyFloat_AsDouble(value) if type(value) is float else PyLong_AsDouble(value)
-            if self.size == 8:
-                memcpy(item, &real, 8)
-            elif -FLT_MAX <= real <= FLT_MAX or real != real:
-                single = <float>real
-                memcpy(item, &single, 4)
-            else:
-                return False  # numpy decides about overflow to inf
-            return True
-        if type(value) is not int:
-            return False
-        if self.kind == b"i":
-            whole = PyLong_AsLongLongAndOverflow(value, &overflow)
-            if overflow or not fits_signed(whole, self.size):
-                return False
-            store_low_bytes(item, <uint64_t>whole, self.size)
-            return True
-        if value < 0 or value.bit_length() > 64:
-            return False
-        natural = PyLong_AsUnsignedLongLong(value)
-        if not fits_unsigned(natural, self.size):
-            return False
-        store_low_bytes(item, natural, self.size)
-        return True
-
-
-cdef inline bint fits_signed(long long value, Py_ssize_t size) noexcept:
-    return size == 8 or -(1LL << (8 * size - 1)) <= value < (1LL << (8 * size - 1))
-
-
-cdef inline bint fits_unsigned(unsigned long long value, Py_ssize_t size) noexcept:
-    return size == 8 or value < (1ULL << (8 * size))
-
-
-cdef inline void store_low_bytes(char *item, uint64_t value, Py_ssize_t size) noexcept:
-    """The low size bytes of value, in native byte order: a native integer of size bytes."""
-    memcpy(item, (<char *>&value) + (8 - size if REMAP_BIG_ENDIAN else 0), size)
+include "_writers.pxi"
 
 
 MutableSequence.register(Buffer)
