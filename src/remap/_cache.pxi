@@ -47,15 +47,18 @@ cdef class MappingCache:
         if mapping.size > self.max_bytes or self.max_entries == 0:
             return False
         with cython.critical_section(self):
-            while self.count and (self.count >= self.max_entries
-                                  or self.held + mapping.size > self.max_bytes):
-                munmap(self.entries[0].base, self.entries[0].size)
-                self.drop(0)
+            self.evict(self.max_entries - 1, self.max_bytes - mapping.size)
             self.entries[self.count] = CachedMapping(mapping.base, mapping.size, mapping.dirty,
                                                      mapping.hugepages, mapping.advised)
             self.count += 1
             self.held += mapping.size
         return True
+
+    cdef void evict(self, int entries, Py_ssize_t held) noexcept:
+        """Unmap the oldest entries until at most entries are left, holding at most held bytes."""
+        while self.count and (self.count > entries or self.held > held):
+            munmap(self.entries[0].base, self.entries[0].size)
+            self.drop(0)
 
     cdef void drop(self, int index) noexcept:
         """Forget entry index, keeping the others in age order."""
@@ -72,9 +75,7 @@ cdef class MappingCache:
             raise ValueError(f"max_entries must be at most {CACHE_SLOTS}, got {max_entries}")
         with cython.critical_section(self):
             self.max_bytes, self.max_entries = limit, slots
-            while self.count and (self.count > slots or self.held > limit):
-                munmap(self.entries[0].base, self.entries[0].size)
-                self.drop(0)
+            self.evict(slots, limit)
 
     def info(self):
         """The cache's limits, contents and hit counts, as a dict."""

@@ -116,7 +116,6 @@ cdef class Buffer:
     cdef Py_ssize_t length      # bytes in use
     cdef Py_ssize_t capacity_   # bytes writable from data on without a system call
     cdef Py_ssize_t head        # consumed bytes between the storage's base and data
-    cdef Py_ssize_t release_at  # the head from which the storage can give consumed pages back
     cdef Py_ssize_t max_size_   # the most bytes this buffer may hold
     cdef Py_ssize_t exports_    # live buffer exports
     cdef Storage storage        # where the bytes live; never None while the object lives
@@ -161,7 +160,6 @@ cdef class Buffer:
         self.storage, self.head = storage, head
         self.data = storage.base + head
         self.capacity_ = storage.size - head
-        self.release_at = storage.release_at
 
     cdef inline void _mark_dirty(self, Py_ssize_t end) noexcept:
         """Bytes up to end (from data) may now be nonzero."""
@@ -267,7 +265,7 @@ cdef class Buffer:
         self.data += n
         self.length -= n
         self.capacity_ -= n
-        if self.head >= self.release_at:
+        if self.head >= self.storage.release_at:
             self._adopt(self.storage, self.head - self.storage.give_back(self.head))
         return 0
 
