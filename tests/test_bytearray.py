@@ -175,6 +175,69 @@ def test_copy_and_deepcopy():
         assert buf == b"abc"
 
 
+class Framed(remap.Buffer):
+    """A subclass as frameworks write them: its own constructor and an attribute."""
+
+    def __init__(self, frame_id, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.frame_id = frame_id
+
+
+def test_subclass_keeps_its_constructor_type_and_attributes():
+    frame = Framed(7, b"payload", capacity=1 << 20)
+    assert (frame, frame.frame_id, frame.capacity >= 1 << 20) == (b"payload", 7, True)
+    assert type(frame[1:3]) is remap.Buffer and type(frame.copy()) is remap.Buffer
+    assert repr(Framed(1, b"x")).startswith("Framed(b'x'")
+
+
+def test_subclass_instances_in_a_cycle_are_collected():
+    import gc
+    import weakref
+    frame = Framed(1, b"x")
+    frame.me = frame
+    gone = weakref.ref(frame)
+    del frame
+    gc.collect()
+    assert gone() is None
+
+
+def test_init_again_starts_over_unless_exported():
+    buf = remap.Buffer(b"old bytes")
+    buf.__init__(b"new", capacity=100)
+    assert buf == b"new" and buf.capacity >= 100
+    with memoryview(buf):
+        with pytest.raises(BufferError):
+            buf.__init__(b"lost?")
+    assert buf == b"new"
+
+
+def test_sequence_slots_do_not_wrap_a_negative_index_twice():
+    import ctypes
+    api = ctypes.pythonapi
+    api.PySequence_GetItem.restype = ctypes.py_object
+    for function in (api.PySequence_GetItem, api.PySequence_SetItem, api.PySequence_DelItem):
+        function.argtypes = [ctypes.py_object, ctypes.c_ssize_t, ctypes.py_object][
+            : 3 if function is api.PySequence_SetItem else 2]
+    buf = remap.Buffer(b"*")
+    for call in (lambda: api.PySequence_GetItem(buf, -2), lambda: api.PySequence_DelItem(buf, -2),
+                 lambda: api.PySequence_SetItem(buf, -2, 1)):
+        with pytest.raises(IndexError):
+            call()
+    api.PySequence_SetItem(buf, -1, 43)
+    assert api.PySequence_GetItem(buf, -1) == 43 and buf == b"+"
+    api.PySequence_DelItem(buf, 0)
+    assert buf == b""
+
+
+def test_iterator_pickles_with_its_position():
+    iterator = iter(remap.Buffer(b"abc"))
+    next(iterator)
+    assert iterator.__length_hint__() == 2
+    assert list(pickle.loads(pickle.dumps(iterator))) == [98, 99]
+    assert list(iterator) == [98, 99] and iterator.__length_hint__() == 0
+    assert list(pickle.loads(pickle.dumps(iterator))) == []
+
+
 def test_iteration_rereads_the_length():
     buf = remap.Buffer(b"abcd")
     seen = []

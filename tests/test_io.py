@@ -138,3 +138,35 @@ def test_pickle_dump_and_load():
     pickle.dump({"a": [1, 2, 3]}, file)
     file.seek(0)
     assert pickle.load(file) == {"a": [1, 2, 3]}
+
+
+def test_bytes_are_shared_until_the_first_write():
+    data = b"shared " * 1000
+    file = remap.BufferIO(data)
+    assert file.getvalue() is data and file.read() is data
+    file.seek(0)
+    file.write(b"SHARED")
+    assert data.startswith(b"shared") and file.getvalue().startswith(b"SHARED shared")
+
+
+def test_a_subclass_write_is_not_bypassed():
+    class Counting(remap.BufferIO):
+        writes = 0
+
+        def write(self, data):
+            self.writes += 1
+            return super().write(data)
+
+    file = Counting()
+    file.write(b"a")
+    file.writelines([b"b", b"c"])
+    assert (file.getvalue(), file.writes) == (b"abc", 3)
+
+
+def test_pickled_state_holds_only_the_users_attributes():
+    file = remap.BufferIO(b"abc")
+    file.seek(1)
+    file.tag = "t"
+    assert file.__getstate__() == (b"abc", 1, {"tag": "t"})
+    again = pickle.loads(pickle.dumps(file))
+    assert (again.getvalue(), again.tell(), again.tag) == (b"abc", 1, "t")

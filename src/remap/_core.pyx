@@ -24,6 +24,7 @@ from remap._mman cimport (
 
 import os
 from collections.abc import MutableSequence
+from copy import deepcopy
 from pickle import PickleBuffer
 
 cdef extern from *:
@@ -37,6 +38,13 @@ cdef extern from "<string.h>" nogil:
     void *memrchr(const void *s, int c, size_t n)
 
 cdef extern from "Python.h":
+    ctypedef object (*ssizeargfunc)(object, Py_ssize_t)
+    ctypedef int (*ssizeobjargproc)(object, Py_ssize_t, PyObject *) except -1
+    ctypedef struct PySequenceMethods:
+        ssizeargfunc sq_item
+        ssizeobjargproc sq_ass_item
+    ctypedef struct SlotTable "PyTypeObject":
+        PySequenceMethods *tp_as_sequence
     const Py_ssize_t PY_SSIZE_T_MAX
     Py_ssize_t PyNumber_AsSsize_t(object o, PyObject *exc) except? -1
     bint PyIndex_Check(object o)
@@ -100,9 +108,22 @@ cdef class ByteIterator:
         self.position += 1
         return <unsigned char>self.buffer.data[self.position - 1]
 
+    def __length_hint__(self):
+        if self.buffer is None or self.buffer.data == NULL:
+            return 0
+        return max(self.buffer.length - self.position, 0)
 
-@cython.final
-@cython.no_gc  # its one object field, the storage, holds no references: no cycles
+    def __reduce__(self):
+        """iter(buffer) at the position, as bytearray's iterator pickles; iter(()) once exhausted."""
+        if self.buffer is None:
+            return iter, ((),)
+        return iter, (self.buffer,), self.position
+
+    def __setstate__(self, position):
+        self.position = max(PyNumber_AsSsize_t(position, NULL), 0)
+
+
+@cython.no_gc  # its one object field, the storage, holds no references (subclasses get GC)
 cdef class Buffer:
     """A growable, mutable byte buffer whose memory comes from mmap and grows with mremap.
 
@@ -121,9 +142,16 @@ cdef class Buffer:
     cdef Storage storage        # where the bytes live; never None while the object lives
     cdef bint hugepages
 
-    def __cinit__(self, source=None, encoding=None, errors=None, *, capacity=0,
-                  bint hugepages=True, max_size=None):
+    def __cinit__(self):  # takes no arguments, so a subclass's __new__ may take any
         self._adopt(NO_STORAGE, 0)
+        self.max_size_ = MAX_BYTES
+
+    @cython.critical_section
+    def __init__(self, source=None, encoding=None, errors=None, *, capacity=0,
+                 bint hugepages=True, max_size=None):
+        if self.exports_:
+            raise self._pinned("initialize it again")
+        self._free()
         self.hugepages = hugepages
         self.max_size_ = MAX_BYTES
         if max_size is not None:
@@ -224,6 +252,12 @@ cdef class Buffer:
         storage.release()
         self._adopt(fresh, 0)
         return 0
+
+    cdef void _free(self) noexcept:
+        """Give the storage back: the buffer is empty and holds no memory (no exports!)."""
+        self.storage.release()
+        self._adopt(NO_STORAGE, 0)
+        self.length = 0
 
     cdef object _pinned(self, str action):
         return BufferError(f"cannot {action}: {self.exports_} buffer export(s) alive "
@@ -492,10 +526,8 @@ cdef class Buffer:
             return
         if self.exports_:
             raise self._pinned("close it")
-        self.storage.release()
-        self._adopt(NO_STORAGE, 0)
+        self._free()
         self.data = NULL
-        self.length = 0
 
     def __enter__(self):
         self._check_open()
@@ -735,16 +767,16 @@ cdef class Buffer:
         return Buffer.from_memory(self.data, self.length)
 
     def __copy__(self):
-        return self.copy()
+        return self.copy() if type(self) is Buffer else copy_by_reduce(self, None)
 
     def __deepcopy__(self, memo):
-        return self.copy()
+        return self.copy() if type(self) is Buffer else copy_by_reduce(self, memo)
 
     def __reduce_ex__(self, protocol):
+        """type(self)(the bytes), with a subclass's attributes as state, as bytearray pickles."""
         self._check_open()
-        if protocol >= 5:
-            return Buffer, (PickleBuffer(self),)
-        return Buffer, (bytes(self),)
+        state = None if type(self) is Buffer else self.__getstate__()
+        return type(self), (PickleBuffer(self) if protocol >= 5 else bytes(self),), state
 
     def __alloc__(self):
         """The bytes allocated: the capacity."""
@@ -868,7 +900,7 @@ cdef class Buffer:
     @classmethod
     def fromhex(cls, string):
         """A Buffer from a string of hexadecimal digits (whitespace allowed between bytes)."""
-        return Buffer(bytes.fromhex(string))
+        return cls(bytes.fromhex(string))
 
     maketrans = staticmethod(bytes.maketrans)
 
@@ -937,14 +969,39 @@ cdef class Buffer:
     zfill = text_method("zfill")
 
     def __repr__(self):
+        name = "remap.Buffer" if type(self) is Buffer else type(self).__name__
         if self.data == NULL:
-            return "<closed remap.Buffer>"
+            return f"<closed {name}>"
         head = PyBytes_FromStringAndSize(self.data, min(self.length, 64))
         more = f" + {self.length - 64} more bytes" if self.length > 64 else ""
         kind = self.storage.kind() + (f" max_size={self.max_size_}" if self.max_size is not None else "")
         pins = f", exports={self.exports_}" if self.exports_ else ""
-        return f"remap.Buffer({head!r}{more}, capacity={self.capacity_}, {kind}{pins})"
+        return f"{name}({head!r}{more}, capacity={self.capacity_}, {kind}{pins})"
 
+
+
+# Cython gives Buffer an sq_item and an sq_ass_item that pass the index on to __getitem__ and
+# __setitem__, which wrap a negative index a second time; bytearray's treat it as out of range.
+cdef object sequence_item(object self, Py_ssize_t i):
+    """sq_item: the byte at i, which PySequence_GetItem has already wrapped."""
+    if i < 0:
+        raise IndexError("remap.Buffer index out of range")
+    return self[i]
+
+
+cdef int sequence_assign(object self, Py_ssize_t i, PyObject *value) except -1:
+    """sq_ass_item: set (or, for NULL, delete) the byte at i, already wrapped."""
+    if i < 0:
+        raise IndexError("remap.Buffer index out of range")
+    if value == NULL:
+        del self[i]
+    else:
+        self[i] = <object>value
+    return 0
+
+
+(<SlotTable *>Buffer).tp_as_sequence.sq_item = sequence_item
+(<SlotTable *>Buffer).tp_as_sequence.sq_ass_item = sequence_assign
 
 
 include "_writers.pxi"

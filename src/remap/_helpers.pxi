@@ -6,8 +6,9 @@ cdef inline Py_ssize_t round_up(Py_ssize_t n, Py_ssize_t unit) noexcept nogil:
 
 
 cdef Py_ssize_t size_arg(object size, str what) except -1:
-    """A size argument as a Py_ssize_t; ValueError if negative, MemoryError if no mapping can hold it."""
-    cdef Py_ssize_t n = PyNumber_AsSsize_t(size, NULL)
+    """A size argument as a Py_ssize_t: ValueError if negative, OverflowError past sys.maxsize,
+    MemoryError if no mapping can hold it (as bytearray's constructor)."""
+    cdef Py_ssize_t n = PyNumber_AsSsize_t(size, <PyObject *>OverflowError)
     if n < 0:
         raise ValueError(f"{what} must not be negative, got {size!r}")
     if n > MAX_BYTES:
@@ -82,12 +83,35 @@ def as_buffers(result):
 
 
 def text_method(name):
-    """Buffer's version of bytes.<name>: it runs on a copy of the bytes."""
+    """Buffer's version of bytes.<name>: it runs on a copy of the bytes, Buffer arguments too."""
     method = getattr(bytes, name)
 
     def run_on_copy(self, *args, **kwargs):
+        if not isinstance(self, Buffer):
+            raise TypeError(f"descriptor '{name}' for 'remap.Buffer' objects doesn't apply to "
+                            f"a '{type_name(self)}' object")
+        args = [bytes(arg) if isinstance(arg, Buffer) else arg for arg in args]
         return as_buffers(method(bytes(self), *args, **kwargs))
 
     run_on_copy.__name__ = run_on_copy.__qualname__ = name
     run_on_copy.__doc__ = method.__doc__
     return run_on_copy
+
+
+def copy_by_reduce(obj, memo):
+    """copy.copy(obj) (memo None) or copy.deepcopy(obj, memo) from its __reduce_ex__, as copy does."""
+    cls, args, state = obj.__reduce_ex__(4)
+    result = cls(*args)
+    if memo is not None:
+        memo[id(obj)] = result
+        state = deepcopy(state, memo)
+    if state is None:
+        return result
+    if hasattr(result, "__setstate__"):
+        result.__setstate__(state)
+        return result
+    attributes, slots = state if isinstance(state, tuple) else (state, None)
+    result.__dict__.update(attributes or {})
+    for name, value in (slots or {}).items():
+        setattr(result, name, value)
+    return result
