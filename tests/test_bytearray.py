@@ -205,9 +205,8 @@ def test_init_again_starts_over_unless_exported():
     buf = remap.Buffer(b"old bytes")
     buf.__init__(b"new", capacity=100)
     assert buf == b"new" and buf.capacity >= 100
-    with memoryview(buf):
-        with pytest.raises(BufferError):
-            buf.__init__(b"lost?")
+    with memoryview(buf), pytest.raises(BufferError):
+        buf.__init__(b"lost?")
     assert buf == b"new"
 
 

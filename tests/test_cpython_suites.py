@@ -43,7 +43,7 @@ class BufferSubclass(remap.Buffer):
 
 
 class BufferSubclassWithSlots(remap.Buffer):
-    __slots__ = ("x", "y", "__dict__")
+    __slots__ = ("__dict__", "x", "y")
 
 
 class TestBufferSubclass(cpython_bytes.ByteArraySubclassTest):
