@@ -6,7 +6,10 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 macros = []
-directives = {"language_level": 3, "embedsignature": True, "freethreading_compatible": True}
+# binding=False: methods are method descriptors, which check the type of self (Cython's binding
+# functions do not: cython/cython#1903); "clinic" signatures give them __text_signature__.
+directives = {"language_level": 3, "binding": False, "autotestdict": False, "embedsignature": True,
+              "embedsignature.format": "clinic", "freethreading_compatible": True}
 if os.environ.get("REMAP_NO_MREMAP") == "1":
     macros.append(("REMAP_NO_MREMAP", "1"))
 if os.environ.get("REMAP_LINETRACE") == "1":

@@ -3,6 +3,7 @@
 import collections.abc
 import copy
 import pickle
+import sys
 
 import pytest
 from hypothesis import settings
@@ -141,6 +142,15 @@ def test_results_are_buffers_where_bytearray_gives_bytearray():
     for result in (buf[0:1], buf.upper(), buf.copy(), buf + b"x", buf * 2, *buf.split(),
                    *buf.partition(b" ")):
         assert isinstance(result, remap.Buffer)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="PEP 688's Buffer ABC is new in 3.12")
+def test_it_is_a_pep_688_buffer():
+    buf = remap.Buffer(b"abc")
+    assert isinstance(buf, collections.abc.Buffer) and issubclass(remap.Buffer, collections.abc.Buffer)
+    with buf.__buffer__(0) as view:
+        assert view.tobytes() == b"abc" and buf.exports == 1
+    assert buf.exports == 0
 
 
 def test_it_is_a_mutable_sequence():

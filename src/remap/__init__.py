@@ -1,14 +1,21 @@
 """remap: a growable byte buffer whose memory comes from mmap and grows with mremap."""
 
+from typing import TYPE_CHECKING, Any
+
 from remap._core import HAVE_MREMAP, MAP_THRESHOLD, PAGESIZE, Buffer, cache_info, configure_cache
 from remap._io import BufferIO
 from remap._view import View
 
+if TYPE_CHECKING:
+    from remap._numpy import Array
+
+__version__ = "0.1.0"  # the one place the version is written: pyproject.toml reads it from here
+
 __all__ = ["HAVE_MREMAP", "MAP_THRESHOLD", "PAGESIZE", "Array", "Buffer", "BufferIO", "View",
-           "cache_info", "configure_cache"]
+           "__version__", "cache_info", "configure_cache"]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     """remap.Array, imported on first use because numpy is an optional dependency."""
     if name == "Array":
         from remap._numpy import Array

@@ -13,6 +13,7 @@ cdef struct CachedMapping:
 
 
 @cython.final
+@cython.internal
 cdef class MappingCache:
     """A few freed private mappings, oldest first, under a byte limit; process-wide."""
 

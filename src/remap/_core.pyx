@@ -24,8 +24,7 @@ from remap._mman cimport (
 
 import os
 from collections.abc import MutableSequence
-from copy import deepcopy
-from pickle import PickleBuffer
+from _pickle import PickleBuffer
 
 cdef extern from *:
     """
@@ -38,6 +37,7 @@ cdef extern from "<string.h>" nogil:
     void *memrchr(const void *s, int c, size_t n)
 
 cdef extern from "Python.h":
+    object PyMethod_New(object function, object instance)
     ctypedef object (*ssizeargfunc)(object, Py_ssize_t)
     ctypedef int (*ssizeobjargproc)(object, Py_ssize_t, PyObject *) except -1
     ctypedef struct PySequenceMethods:
@@ -76,6 +76,8 @@ cdef Py_ssize_t MAX_BYTES = PY_SSIZE_T_MAX >> 2
 # What an empty Buffer exports: never NULL, and nothing can be read through it.
 cdef char EMPTY[1]
 cdef char *BYTE_FORMAT = "B"
+# hex()'s default: no separator (None is not one: bytearray.hex(None) raises TypeError).
+cdef object NO_SEPARATOR = object()
 # The mapping cache's default limits: what glibc may keep of freed memory, in a few entries.
 cdef Py_ssize_t CACHE_MAX_BYTES = 64 << 20
 cdef int CACHE_MAX_ENTRIES = 8
@@ -89,6 +91,7 @@ include "_cache.pxi"
 
 
 @cython.final
+@cython.internal
 cdef class ByteIterator:
     """Iterates a Buffer's bytes as ints, re-reading its length at every step."""
 
@@ -158,7 +161,7 @@ cdef class Buffer:
             self.max_size_ = size_arg(max_size, "max_size")
             self._adopt(ReservedStorage.allocate(self.max_size_, hugepages), 0)
         if capacity != 0:
-            self.reserve(capacity)
+            self._reserve(size_arg(capacity, "capacity"))
         if source is not None or encoding is not None or errors is not None:
             self._init_from(source, encoding, errors)
 
@@ -506,10 +509,14 @@ cdef class Buffer:
         """Make capacity at least size bytes; the length stays."""
         cdef Py_ssize_t n = size_arg(size, "size")
         self._check_open()
+        self._reserve(n)
+
+    cdef int _reserve(self, Py_ssize_t n) except -1:
         if n > self.max_size_:
             raise MemoryError(f"{n} bytes is more than this buffer's max_size={self.max_size_}")
         if n > self.capacity_:
             self._reshape(n)
+        return 0
 
     @cython.critical_section
     def shrink_to_fit(self):
@@ -583,14 +590,14 @@ cdef class Buffer:
     # -- bytes in, bytes out --
 
     @cython.critical_section
-    def append(self, item):
+    def append(self, item, /):
         """Append one byte, an int in range(0, 256)."""
         cdef char byte = <char>byte_arg(item)
         self._check_open()
         self._append_bytes(&byte, 1)
 
     @cython.critical_section
-    def extend(self, iterable_of_ints):
+    def extend(self, iterable_of_ints, /):
         """Append a bytes-like object (one memcpy) or the ints an iterable yields."""
         self._check_open()
         self._extend(iterable_of_ints)
@@ -602,7 +609,7 @@ cdef class Buffer:
         return 0
 
     @cython.critical_section
-    def write_at(self, offset, data):
+    def write_at(self, offset, data, /):
         """Write a bytes-like object at offset, like pwrite: a gap past the end reads as zeros.
 
         Returns the number of bytes written.
@@ -711,7 +718,7 @@ cdef class Buffer:
         return i
 
     @cython.critical_section
-    def insert(self, index, item):
+    def insert(self, index, item, /):
         """Insert one byte before index."""
         cdef Py_ssize_t i = PyNumber_AsSsize_t(index, <PyObject *>OverflowError)
         cdef char byte = <char>byte_arg(item)
@@ -722,7 +729,7 @@ cdef class Buffer:
         self._replace(i, i, &byte, 1)
 
     @cython.critical_section
-    def pop(self, index=-1):
+    def pop(self, index=-1, /):
         """Remove and return the byte at index (default: the last)."""
         cdef Py_ssize_t i = PyNumber_AsSsize_t(index, <PyObject *>IndexError)
         self._check_open()
@@ -734,7 +741,7 @@ cdef class Buffer:
         return value
 
     @cython.critical_section
-    def remove(self, value):
+    def remove(self, value, /):
         """Remove the first occurrence of a byte; ValueError if there is none."""
         cdef char byte = <char>byte_arg(value)
         self._check_open()
@@ -788,29 +795,29 @@ cdef class Buffer:
 
     # -- searching, in C --
 
-    def find(self, sub, start=None, end=None):
+    def find(self, sub, start=None, end=None, /):
         """The lowest index of sub (bytes-like or int) in [start:end], or -1."""
         return self._find(sub, start, end, False)
 
-    def rfind(self, sub, start=None, end=None):
+    def rfind(self, sub, start=None, end=None, /):
         """The highest index of sub (bytes-like or int) in [start:end], or -1."""
         return self._find(sub, start, end, True)
 
-    def index(self, sub, start=None, end=None):
+    def index(self, sub, start=None, end=None, /):
         """Like find, but raises ValueError when sub is absent."""
         cdef Py_ssize_t i = self._find(sub, start, end, False)
         if i < 0:
             raise ValueError("subsection not found")
         return i
 
-    def rindex(self, sub, start=None, end=None):
+    def rindex(self, sub, start=None, end=None, /):
         """Like rfind, but raises ValueError when sub is absent."""
         cdef Py_ssize_t i = self._find(sub, start, end, True)
         if i < 0:
             raise ValueError("subsection not found")
         return i
 
-    def count(self, sub, start=None, end=None):
+    def count(self, sub, start=None, end=None, /):
         """The number of non-overlapping occurrences of sub in [start:end]."""
         cdef Py_ssize_t lo, hi, total = 0
         cdef const char *found
@@ -847,11 +854,11 @@ cdef class Buffer:
                 return True
         return False
 
-    def startswith(self, prefix, start=None, end=None):
+    def startswith(self, prefix, start=None, end=None, /):
         """True if [start:end] begins with prefix (bytes-like, or a tuple of them)."""
         return self._matches_at(prefix, start, end, False)
 
-    def endswith(self, suffix, start=None, end=None):
+    def endswith(self, suffix, start=None, end=None, /):
         """True if [start:end] ends with suffix (bytes-like, or a tuple of them)."""
         return self._matches_at(suffix, start, end, True)
 
@@ -898,7 +905,7 @@ cdef class Buffer:
         return ByteIterator(self)
 
     @classmethod
-    def fromhex(cls, string):
+    def fromhex(cls, string, /):
         """A Buffer from a string of hexadecimal digits (whitespace allowed between bytes)."""
         return cls(bytes.fromhex(string))
 
@@ -934,39 +941,43 @@ cdef class Buffer:
 
     # The rarely used text methods run on a copy, as bytes; results that bytearray would give
     # as bytearray come back as Buffer.
-    capitalize = text_method("capitalize")
-    center = text_method("center")
-    decode = text_method("decode")
-    expandtabs = text_method("expandtabs")
-    hex = text_method("hex")
-    isalnum = text_method("isalnum")
-    isalpha = text_method("isalpha")
-    isascii = text_method("isascii")
-    isdigit = text_method("isdigit")
-    islower = text_method("islower")
-    isspace = text_method("isspace")
-    istitle = text_method("istitle")
-    isupper = text_method("isupper")
-    join = text_method("join")
-    ljust = text_method("ljust")
-    lower = text_method("lower")
-    lstrip = text_method("lstrip")
-    partition = text_method("partition")
-    removeprefix = text_method("removeprefix")
-    removesuffix = text_method("removesuffix")
-    replace = text_method("replace")
-    rjust = text_method("rjust")
-    rpartition = text_method("rpartition")
-    rsplit = text_method("rsplit")
-    rstrip = text_method("rstrip")
-    split = text_method("split")
-    splitlines = text_method("splitlines")
-    strip = text_method("strip")
-    swapcase = text_method("swapcase")
-    title = text_method("title")
-    translate = text_method("translate")
-    upper = text_method("upper")
-    zfill = text_method("zfill")
+    capitalize = TextMethod("capitalize")
+    center = TextMethod("center")
+    decode = TextMethod("decode")
+    expandtabs = TextMethod("expandtabs")
+    isalnum = TextMethod("isalnum")
+    isalpha = TextMethod("isalpha")
+    isascii = TextMethod("isascii")
+    isdigit = TextMethod("isdigit")
+    islower = TextMethod("islower")
+    isspace = TextMethod("isspace")
+    istitle = TextMethod("istitle")
+    isupper = TextMethod("isupper")
+    join = TextMethod("join")
+    ljust = TextMethod("ljust")
+    lower = TextMethod("lower")
+    lstrip = TextMethod("lstrip")
+    partition = TextMethod("partition")
+    removeprefix = TextMethod("removeprefix")
+    removesuffix = TextMethod("removesuffix")
+    replace = TextMethod("replace")
+    rjust = TextMethod("rjust")
+    rpartition = TextMethod("rpartition")
+    rsplit = TextMethod("rsplit")
+    rstrip = TextMethod("rstrip")
+    split = TextMethod("split")
+    splitlines = TextMethod("splitlines")
+    strip = TextMethod("strip")
+    swapcase = TextMethod("swapcase")
+    title = TextMethod("title")
+    translate = TextMethod("translate")
+    upper = TextMethod("upper")
+    zfill = TextMethod("zfill")
+
+    def hex(self, sep=NO_SEPARATOR, bytes_per_sep=1):
+        """The bytes as hexadecimal digits, with sep between every bytes_per_sep bytes if given."""
+        with memoryview(self) as view:
+            return view.hex() if sep is NO_SEPARATOR else view.hex(sep, bytes_per_sep)
 
     def __repr__(self):
         name = "remap.Buffer" if type(self) is Buffer else type(self).__name__

@@ -2,6 +2,7 @@
 
 
 @cython.final
+@cython.internal
 cdef class HeapStorage(Storage):
     """A PyMem block: exact size, grown by realloc, which may copy."""
 

@@ -73,7 +73,7 @@ cdef object iterate(object source, str action):
         raise TypeError(f"can't {action} {type_name(source)}") from None
 
 
-def as_buffers(result):
+cdef object as_buffers(object result):
     """A bytes method's result with each bytes in it made a Buffer, as bytearray's would be."""
     if type(result) is bytes:
         return Buffer(result)
@@ -82,24 +82,46 @@ def as_buffers(result):
     return result
 
 
-def text_method(name):
-    """Buffer's version of bytes.<name>: it runs on a copy of the bytes, Buffer arguments too."""
-    method = getattr(bytes, name)
+@cython.final
+@cython.internal
+cdef class TextMethod:
+    """A bytes method as a Buffer method: it runs on a copy of the bytes, Buffer arguments too."""
 
-    def run_on_copy(self, *args, **kwargs):
-        if not isinstance(self, Buffer):
-            raise TypeError(f"descriptor '{name}' for 'remap.Buffer' objects doesn't apply to "
-                            f"a '{type_name(self)}' object")
+    cdef object method
+    cdef readonly str __name__
+
+    def __cinit__(self, str name):
+        self.method = getattr(bytes, name)
+        self.__name__ = name
+
+    @property
+    def __qualname__(self):
+        return f"Buffer.{self.__name__}"
+
+    @property
+    def __doc__(self):
+        return self.method.__doc__
+
+    def __get__(self, instance, owner):
+        return self if instance is None else PyMethod_New(self, instance)
+
+    def __call__(self, buffer, *args, **kwargs):
+        if not isinstance(buffer, Buffer):
+            raise TypeError(f"descriptor '{self.__name__}' for 'remap.Buffer' objects doesn't "
+                            f"apply to a '{type_name(buffer)}' object")
         args = [bytes(arg) if isinstance(arg, Buffer) else arg for arg in args]
-        return as_buffers(method(bytes(self), *args, **kwargs))
+        return as_buffers(self.method(bytes(buffer), *args, **kwargs))
 
-    run_on_copy.__name__ = run_on_copy.__qualname__ = name
-    run_on_copy.__doc__ = method.__doc__
-    return run_on_copy
+    @property
+    def __signature__(self):
+        """bytes' signature for the method, for inspect and stubtest."""
+        from inspect import signature
+        return signature(self.method)
 
 
-def copy_by_reduce(obj, memo):
+cdef object copy_by_reduce(object obj, object memo):
     """copy.copy(obj) (memo None) or copy.deepcopy(obj, memo) from its __reduce_ex__, as copy does."""
+    from copy import deepcopy
     cls, args, state = obj.__reduce_ex__(4)
     result = cls(*args)
     if memo is not None:

@@ -1,9 +1,15 @@
 """BufferIO: io.BytesIO's behaviour on a Buffer, so a growing file never copies what it holds."""
 
+from __future__ import annotations
+
 import io
 import operator
+from typing import TYPE_CHECKING, Any
 
 from remap._core import Buffer, Cursor
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer as BytesLike
 
 
 class BufferIO(io.BufferedIOBase):
@@ -15,12 +21,14 @@ class BufferIO(io.BufferedIOBase):
     """
 
     __slots__ = ("_cursor", "_owns")
+    _cursor: Cursor
+    _owns: bool
 
-    def __init__(self, initial_bytes=None):
+    def __init__(self, initial_bytes: BytesLike | None = None) -> None:
         """Start again from initial_bytes (None: empty), at position 0."""
         super().__init__()
         owns = not isinstance(initial_bytes, Buffer)
-        if not owns:
+        if isinstance(initial_bytes, Buffer):
             cursor = Cursor(initial_bytes)
         elif initial_bytes is None or type(initial_bytes) is bytes:
             cursor = Cursor(Buffer(), initial_bytes)
@@ -34,35 +42,35 @@ class BufferIO(io.BufferedIOBase):
             self.__dict__["write"] = self._cursor.write  # the hot path, in C: one call a write
 
     @property
-    def buffer(self):
+    def buffer(self) -> Buffer:
         """The Buffer the bytes live in (shared bytes are copied into it first)."""
         self._cursor.unshare()
         return self._cursor.buffer
 
-    def _source(self):
+    def _source(self) -> Buffer | bytes:
         """The bytes to read from, after checking the file is open: shared bytes or the buffer."""
         if self.closed:
             raise ValueError("I/O operation on closed file.")
         shared = self._cursor.shared
         return self._cursor.buffer if shared is None else shared
 
-    def _release(self):
+    def _release(self) -> None:
         """Drop the bytes: free an owned buffer (BufferError while exported), forget shared ones."""
         if self._owns:
             self._cursor.buffer.close()
         self._cursor.shared = None
 
-    def readable(self):
+    def readable(self) -> bool:
         self._source()
         return True
 
     writable = seekable = readable
 
-    def write(self, data):
+    def write(self, data: BytesLike, /) -> int:
         """Write a bytes-like object at the position; return its size."""
         return self._cursor.write(data)
 
-    def read(self, size=-1):
+    def read(self, size: int | None = -1, /) -> bytes:
         """Up to size bytes from the position (all that remain if size is None or negative)."""
         source = self._source()
         size = -1 if size is None else operator.index(size)
@@ -76,7 +84,7 @@ class BufferIO(io.BufferedIOBase):
 
     read1 = read
 
-    def readinto(self, target):
+    def readinto(self, target: BytesLike, /) -> int:
         """Read into a writable bytes-like object; return how many bytes were read."""
         with memoryview(target) as view, view.cast("B") as out:
             data = self.read(out.nbytes)
@@ -85,7 +93,7 @@ class BufferIO(io.BufferedIOBase):
 
     readinto1 = readinto
 
-    def readline(self, size=-1):
+    def readline(self, size: int | None = -1, /) -> bytes:
         """One line, up to and including b"\\n", at most size bytes if size is not negative."""
         source = self._source()
         size = -1 if size is None else operator.index(size)
@@ -95,7 +103,7 @@ class BufferIO(io.BufferedIOBase):
             stop = min(stop, self._cursor.position + size)
         return self.read(max(stop - self._cursor.position, 0))
 
-    def seek(self, offset, whence=io.SEEK_SET):
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int:
         """Move the position: from the start, the current position or the end."""
         source = self._source()
         offset = operator.index(offset)
@@ -110,11 +118,11 @@ class BufferIO(io.BufferedIOBase):
             raise ValueError(f"invalid whence ({whence}, should be 0, 1 or 2)")
         return self._cursor.position
 
-    def tell(self):
+    def tell(self) -> int:
         self._source()
         return self._cursor.position
 
-    def truncate(self, size=None):
+    def truncate(self, size: int | None = None, /) -> int:
         """Cut the file to size bytes (default: the position); the position stays."""
         source = self._source()
         size = self._cursor.position if size is None else operator.index(size)
@@ -124,16 +132,16 @@ class BufferIO(io.BufferedIOBase):
             self.buffer.resize(size)
         return size
 
-    def getvalue(self):
+    def getvalue(self) -> bytes:
         """All the bytes (the shared bytes object itself, else a copy)."""
         return bytes(self._source())
 
-    def getbuffer(self):
+    def getbuffer(self) -> memoryview:
         """A memoryview of the bytes; while it lives, writes that would move the buffer fail."""
         self._source()
         return memoryview(self.buffer)
 
-    def close(self):
+    def close(self) -> None:
         """Close the file and free its buffer (one passed in stays open); BufferError if pinned."""
         cursor = getattr(self, "_cursor", None)  # None if __init__ never ran or failed
         if cursor is not None and not self.closed:
@@ -141,13 +149,13 @@ class BufferIO(io.BufferedIOBase):
             cursor.closed = True
         super().close()
 
-    def __getstate__(self):
+    def __getstate__(self) -> tuple[bytes, int, dict[str, Any] | None]:
         """(the bytes, the position, the instance's attributes or None), as BytesIO pickles."""
         value = self.getvalue()
         attributes = {name: item for name, item in self.__dict__.items() if name != "write"}
         return value, self._cursor.position, attributes or None
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
         """Restore what __getstate__ gave, checking it as BytesIO does."""
         if not isinstance(state, tuple) or len(state) < 3:
             raise TypeError(f"{type(self).__name__}.__setstate__ argument should be 3-tuple, "

@@ -28,6 +28,7 @@ cdef inline Py_ssize_t mapping_size(Py_ssize_t n) noexcept:
 
 
 @cython.final
+@cython.internal
 cdef class MappedStorage(Storage):
     """A private anonymous mapping: grown in place by mremap where the kernel can, else moved."""
 

@@ -2,6 +2,7 @@
 
 
 @cython.final
+@cython.internal
 cdef class ReservedStorage(Storage):
     """max_size bytes of address space (PROT_NONE), made writable with mprotect as it grows."""
 

@@ -3,6 +3,7 @@
 
 
 @cython.freelist(32)  # reused by HeapStorage, which adds no fields: a small Buffer's region is cheap
+@cython.internal
 cdef class Storage:
     """A region of bytes: where it is, how big, how it grows, gives pages back and is freed."""
 
@@ -40,6 +41,7 @@ cdef class Storage:
 
 
 @cython.final
+@cython.internal
 cdef class EmptyStorage(Storage):
     """No bytes at all: what a new, emptied or closed Buffer holds (one shared instance)."""
 

@@ -1,6 +1,14 @@
 """View: an (offset, length) window into a Buffer that stays right however often the buffer moves."""
 
+from __future__ import annotations
+
 import operator
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike, NDArray
+
+    from remap._core import Buffer
 
 
 class View:
@@ -11,19 +19,23 @@ class View:
     no longer lies inside the buffer, ValueError when the buffer is closed.
     """
 
-    __slots__ = ("buffer", "offset", "length", "_pins")
+    __slots__ = ("_pins", "buffer", "length", "offset")
+    buffer: Buffer
+    offset: int
+    length: int | None
+    _pins: list[memoryview]
 
-    def __init__(self, buffer, offset=0, length=None):
+    def __init__(self, buffer: Buffer, offset: SupportsIndex = 0,
+                 length: SupportsIndex | None = None) -> None:
         offset = operator.index(offset)
         if offset < 0:
             raise ValueError(f"offset must not be negative, got {offset}")
-        if length is not None:
-            length = operator.index(length)
-            if length < 0:
-                raise ValueError(f"length must not be negative, got {length}")
-        self.buffer, self.offset, self.length, self._pins = buffer, offset, length, []
+        size = None if length is None else operator.index(length)
+        if size is not None and size < 0:
+            raise ValueError(f"length must not be negative, got {size}")
+        self.buffer, self.offset, self.length, self._pins = buffer, offset, size, []
 
-    def span(self):
+    def span(self) -> tuple[int, int]:
         """(start, stop) in the buffer now; IndexError if that range is no longer inside it."""
         size = len(self.buffer)
         stop = size if self.length is None else self.offset + self.length
@@ -32,11 +44,11 @@ class View:
             raise IndexError(f"view [{self.offset}:{end}] lies outside the buffer [0:{size}]")
         return self.offset, stop
 
-    def __len__(self):
+    def __len__(self) -> int:
         start, stop = self.span()
         return stop - start
 
-    def _buffer_range(self, key):
+    def _buffer_range(self, key: SupportsIndex | slice) -> int | slice:
         """The buffer slice (or int index) that key, an index or slice of the view, refers to."""
         start, stop = self.span()
         if isinstance(key, slice):
@@ -50,14 +62,19 @@ class View:
             raise IndexError(f"view index {key} out of range for a view of {stop - start} bytes")
         return start + index
 
-    def __getitem__(self, key):
+    @overload
+    def __getitem__(self, key: SupportsIndex) -> int: ...
+    @overload
+    def __getitem__(self, key: slice) -> bytes: ...
+
+    def __getitem__(self, key: SupportsIndex | slice) -> int | bytes:
         where = self._buffer_range(key)
         if isinstance(where, int):
             return self.buffer[where]
         with memoryview(self.buffer) as whole:
             return whole[where].tobytes()
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: SupportsIndex | slice, value: Any) -> None:
         where = self._buffer_range(key)
         if isinstance(where, int):
             self.buffer[where] = value
@@ -68,34 +85,35 @@ class View:
                                  f"bytes to {target.nbytes}")
             target[:] = data.cast("B")
 
-    def tobytes(self):
+    def tobytes(self) -> bytes:
         """The view's bytes, copied."""
         return self[:]
 
     __bytes__ = tobytes
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         try:
-            with memoryview(other) as data:
+            with memoryview(other) as data:  # type: ignore[arg-type]  # TypeError is the check
                 return self.tobytes() == data
         except TypeError:
             return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like bytearray
 
-    def view(self, offset=0, length=None):
+    def view(self, offset: SupportsIndex = 0, length: SupportsIndex | None = None) -> View:
         """A view of length bytes (None: to this view's end) from offset within this view."""
+        start = operator.index(offset)
         if length is None and self.length is not None:
-            length = self.length - offset
-        return View(self.buffer, self.offset + operator.index(offset), length)
+            length = self.length - start
+        return View(self.buffer, self.offset + start, length)
 
-    def asarray(self, dtype="u1"):
+    def asarray(self, dtype: DTypeLike = "u1") -> NDArray[Any]:
         """A zero-copy numpy array of the view's bytes; it pins the buffer while it lives."""
         from remap._numpy import array_of
 
         return array_of(self.buffer, dtype, *self.span())
 
-    def __enter__(self):
+    def __enter__(self) -> memoryview:
         """Pin the buffer and return a memoryview of exactly the view's range."""
         start, stop = self.span()
         with memoryview(self.buffer) as whole:
@@ -103,9 +121,9 @@ class View:
         self._pins.append(pinned)
         return pinned
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self._pins.pop().release()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         length = "to the end" if self.length is None else self.length
         return f"<remap.View offset={self.offset} length={length} of {self.buffer!r}>"

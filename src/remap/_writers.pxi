@@ -26,7 +26,7 @@ cdef class Cursor:
                 self.buffer._extend(self.shared)
             self.shared = None
 
-    def write(self, data):
+    def write(self, data, /):
         """Write a bytes-like object at the position and move past it; return its size."""
         cdef Py_ssize_t written
         if self.closed:
@@ -59,7 +59,7 @@ cdef class NumberWriter:
             raise ValueError(f"no native {kind}{size} numbers")
         self.buffer, self.kind, self.size, self.fallback = buffer, ord(kind), size, fallback
 
-    def append(self, value):
+    def append(self, value, /):
         """Append value as one item, or hand it to the fallback."""
         cdef char item[8]
         if not self._pack(value, item):

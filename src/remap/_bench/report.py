@@ -135,10 +135,10 @@ def memory_targets(rss):
 def plot(records, path):
     """Time against size, log-log, one line per peer, one panel per scenario (needs matplotlib)."""
     try:
-        import matplotlib
+        import matplotlib  # type: ignore[import-not-found,unused-ignore]  # optional: bench extra
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         sys.exit('--plot needs matplotlib: pip install ".[plot]"')
     scenarios = list(dict.fromkeys(r["scenario"] for r in records))
