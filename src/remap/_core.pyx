@@ -2,7 +2,7 @@
 
 cimport cython
 from cpython.buffer cimport (
-    PyBUF_FORMAT, PyBUF_ND, PyBUF_SIMPLE, PyBUF_STRIDES, PyBuffer_Release,
+    PyBUF_FORMAT, PyBUF_ND, PyBUF_SIMPLE, PyBUF_STRIDES, PyBUF_WRITABLE, PyBuffer_Release,
     PyObject_CheckBuffer, PyObject_GetBuffer,
 )
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -17,9 +17,10 @@ from libc.string cimport memchr, memcmp, memcpy, memmove, memset
 from posix.unistd cimport _SC_PAGESIZE, sysconf
 
 from remap._mman cimport (
-    MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_ANONYMOUS, MAP_FAILED,
-    MAP_NORESERVE, MAP_PRIVATE, PROT_NONE, PROT_READ, PROT_WRITE,
-    REMAP_HAVE_MREMAP, madvise, mmap, mprotect, munmap, remap_resize,
+    MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_ANONYMOUS, MAP_FAILED, MAP_FIXED,
+    MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MS_SYNC, PROT_NONE, PROT_READ, PROT_WRITE,
+    REMAP_HAVE_MREMAP, madvise, mmap, mprotect, msync, munmap, remap_add, remap_grow_shared,
+    remap_load, remap_resize, remap_store, remap_store_max,
 )
 
 import os
@@ -267,9 +268,33 @@ cdef class Buffer:
                            f"(memoryview, numpy array, ...); release them first")
 
     cdef inline int _check_open(self) except -1:
+        """ValueError if closed; else, for shared memory, take up what other processes changed."""
         if self.data == NULL:
             raise ValueError("operation on a closed remap.Buffer")
+        if self.storage.peers:
+            self._sync()
         return 0
+
+    cdef inline int _check_writable(self) except -1:
+        """_check_open, and TypeError if the bytes are read-only (a file opened with "r")."""
+        self._check_open()
+        if self.storage.readonly:
+            raise TypeError(f"this {type(self).__name__} is read-only")
+        return 0
+
+    cdef int _sync(self) except -1:
+        """Take the length other processes published, mapping more of the memory if it grew."""
+        cdef Py_ssize_t n = self.storage.peer_length()
+        if n > self.capacity_:
+            self._reshape(n)
+        self.length = n
+        return 0
+
+    cdef inline void _set_len(self, Py_ssize_t n) noexcept:
+        """Set the length field, publishing it where others see the bytes."""
+        self.length = n
+        if self.storage.visible:
+            self.storage.publish(n)
 
     # -- length --
 
@@ -285,7 +310,7 @@ cdef class Buffer:
             if known_zero > self.length:
                 memset(self.data + self.length, 0, min(n, known_zero) - self.length)
             self._mark_dirty(n)
-        self.length = n
+        self._set_len(n)
         if n == 0 and self.head:
             self._adopt(self.storage, 0)  # nothing left to keep: start again at the base
         if shrinking and n <= self.capacity_ >> 1:
@@ -298,6 +323,10 @@ cdef class Buffer:
             return self._set_length(0)
         if self.exports_:
             raise self._pinned(f"remove {n} bytes from its front")
+        if self.storage.visible:  # a file's or peers' first byte stays first: move the rest down
+            memmove(self.data, self.data + n, self.length - n)
+            self._set_len(self.length - n)
+            return 0
         self.head += n
         self.data += n
         self.length -= n
@@ -312,7 +341,7 @@ cdef class Buffer:
         if end > self.capacity_:
             self._grow(end)
         memcpy(self.data + self.length, src, n)
-        self.length = end
+        self._set_len(end)
         self._mark_dirty(end)
         return 0
 
@@ -338,7 +367,7 @@ cdef class Buffer:
             memcpy(self.data + lo, src, n)
         if new_length < self.length:
             return self._set_length(new_length)
-        self.length = new_length
+        self._set_len(new_length)
         self._mark_dirty(new_length)
         return 0
 
@@ -381,7 +410,7 @@ cdef class Buffer:
         A file write zero-fills any gap between the end and lo, and writes nothing for n = 0.
         Returns n.
         """
-        self._check_open()
+        self._check_writable()
         if hi == -1:
             if n == 0:
                 return 0
@@ -477,7 +506,7 @@ cdef class Buffer:
         Raises BufferError if exports are alive and it would have to move or shrink.
         """
         cdef Py_ssize_t n = size_arg(size, "size")
-        self._check_open()
+        self._check_writable()
         self._set_length(n)
 
     @cython.critical_section
@@ -491,7 +520,7 @@ cdef class Buffer:
         if n is not None and not PyIndex_Check(n):
             raise TypeError(f"n must be an integer or None, not {type_name(n)}")
         count = -1 if n is None else PyNumber_AsSsize_t(n, <PyObject *>IndexError)
-        self._check_open()
+        self._check_writable()
         if n is None:
             count = self.length
         elif count < 0:
@@ -508,7 +537,7 @@ cdef class Buffer:
     def reserve(self, size):
         """Make capacity at least size bytes; the length stays."""
         cdef Py_ssize_t n = size_arg(size, "size")
-        self._check_open()
+        self._check_writable()
         self._reserve(n)
 
     cdef int _reserve(self, Py_ssize_t n) except -1:
@@ -521,7 +550,7 @@ cdef class Buffer:
     @cython.critical_section
     def shrink_to_fit(self):
         """Give back the room past the length (a small buffer moves to the heap)."""
-        self._check_open()
+        self._check_writable()
         if self.head and not self.exports_:
             self._compact()
         self._reshape(self.length)
@@ -570,10 +599,12 @@ cdef class Buffer:
     @cython.critical_section
     def __getbuffer__(self, Py_buffer *buffer, int flags):
         self._check_open()
+        if self.storage.readonly and flags & PyBUF_WRITABLE:
+            raise BufferError(f"this {type(self).__name__} is read-only")
         buffer.buf = self.data
         buffer.obj = self
         buffer.len = self.length
-        buffer.readonly = 0
+        buffer.readonly = self.storage.readonly
         buffer.itemsize = 1
         buffer.format = BYTE_FORMAT if flags & PyBUF_FORMAT else NULL
         buffer.ndim = 1
@@ -593,13 +624,13 @@ cdef class Buffer:
     def append(self, item, /):
         """Append one byte, an int in range(0, 256)."""
         cdef char byte = <char>byte_arg(item)
-        self._check_open()
+        self._check_writable()
         self._append_bytes(&byte, 1)
 
     @cython.critical_section
     def extend(self, iterable_of_ints, /):
         """Append a bytes-like object (one memcpy) or the ints an iterable yields."""
-        self._check_open()
+        self._check_writable()
         self._extend(iterable_of_ints)
 
     cdef int _extend(self, object source) except -1:
@@ -621,7 +652,7 @@ cdef class Buffer:
 
     @cython.critical_section
     def __iadd__(self, other):
-        self._check_open()
+        self._check_writable()
         if not self._append_bytes_like(other):
             raise TypeError(f"can't concat {type_name(other)} to remap.Buffer")
         return self
@@ -650,6 +681,7 @@ cdef class Buffer:
     def __setitem__(self, index, value):
         cdef Py_ssize_t start, stop, step, count, i
         cdef char byte
+        self._check_writable()
         if not isinstance(index, slice):
             start = PyNumber_AsSsize_t(index, <PyObject *>IndexError)
             byte = <char>byte_arg(value)
@@ -678,6 +710,7 @@ cdef class Buffer:
     @cython.critical_section
     def __delitem__(self, index):
         cdef Py_ssize_t start, stop, step, count
+        self._check_writable()
         if not isinstance(index, slice):
             start = self._checked_index(PyNumber_AsSsize_t(index, <PyObject *>IndexError))
             self._replace(start, start + 1, NULL, 0)
@@ -722,7 +755,7 @@ cdef class Buffer:
         """Insert one byte before index."""
         cdef Py_ssize_t i = PyNumber_AsSsize_t(index, <PyObject *>OverflowError)
         cdef char byte = <char>byte_arg(item)
-        self._check_open()
+        self._check_writable()
         if i < 0:
             i = max(i + self.length, 0)
         i = min(i, self.length)
@@ -732,7 +765,7 @@ cdef class Buffer:
     def pop(self, index=-1, /):
         """Remove and return the byte at index (default: the last)."""
         cdef Py_ssize_t i = PyNumber_AsSsize_t(index, <PyObject *>IndexError)
-        self._check_open()
+        self._check_writable()
         if self.length == 0:
             raise IndexError("pop from empty remap.Buffer")
         i = self._checked_index(i)
@@ -744,7 +777,7 @@ cdef class Buffer:
     def remove(self, value, /):
         """Remove the first occurrence of a byte; ValueError if there is none."""
         cdef char byte = <char>byte_arg(value)
-        self._check_open()
+        self._check_writable()
         cdef const char *found = <const char *>memchr(self.data, byte, self.length)
         if found == NULL:
             raise ValueError("value not found in remap.Buffer")
@@ -755,7 +788,7 @@ cdef class Buffer:
         """Reverse the bytes in place."""
         cdef Py_ssize_t i
         cdef char byte
-        self._check_open()
+        self._check_writable()
         for i in range(self.length // 2):
             byte = self.data[i]
             self.data[i] = self.data[self.length - 1 - i]
@@ -764,7 +797,7 @@ cdef class Buffer:
     @cython.critical_section
     def clear(self):
         """Remove every byte."""
-        self._check_open()
+        self._check_writable()
         self._set_length(0)
 
     @cython.critical_section
@@ -883,7 +916,7 @@ cdef class Buffer:
     def __imul__(self, times):
         cdef Py_ssize_t n = PyNumber_AsSsize_t(times, <PyObject *>OverflowError)
         cdef Py_ssize_t unit = self.length, done
-        self._check_open()
+        self._check_writable()
         if n <= 0 or unit == 0:
             self._set_length(0)
             return self
@@ -894,7 +927,7 @@ cdef class Buffer:
         while done < unit * n:  # doubling: each memcpy copies what is there already
             memcpy(self.data + done, self.data, min(done, unit * n - done))
             done += min(done, unit * n - done)
-        self.length = unit * n
+        self._set_len(unit * n)
         self._mark_dirty(self.length)
         return self
 

@@ -1,9 +1,9 @@
 # Kernel memory-mapping calls for the core, and mremap's stand-in where it is missing.
 
 from posix.mman cimport (
-    MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_ANONYMOUS, MAP_FAILED,
-    MAP_NORESERVE, MAP_PRIVATE, PROT_NONE, PROT_READ, PROT_WRITE,
-    madvise, mmap, mprotect, munmap,
+    MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_ANONYMOUS, MAP_FAILED, MAP_FIXED,
+    MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MS_SYNC, PROT_NONE, PROT_READ, PROT_WRITE,
+    madvise, mmap, mprotect, msync, munmap,
 )
 
 cdef extern from *:
@@ -48,7 +48,66 @@ cdef extern from *:
         return moved;
     #endif
     }
+
+    #ifndef MAP_FIXED_NOREPLACE
+    #define MAP_FIXED_NOREPLACE 0x100000
+    #endif
+
+    /* Grow a shared mapping of fd (from file offset 0) to new_size bytes: in place, or, when
+       may_move is set, wherever the kernel likes. Nothing is copied: the pages are the file's.
+       Without mremap: map the tail right after the mapping, or map the file anew. */
+    static void *remap_grow_shared(void *old, size_t old_size, size_t new_size, int may_move,
+                                   int fd, int prot)
+    {
+    #if REMAP_HAVE_MREMAP
+        (void)fd; (void)prot;
+        return mremap(old, old_size, new_size, may_move ? MREMAP_MAYMOVE : 0);
+    #else
+        char *end = (char *)old + old_size;
+        void *moved, *tail = mmap(end, new_size - old_size, prot, MAP_SHARED | MAP_FIXED_NOREPLACE,
+                                  fd, (off_t)old_size);
+        if (tail == end)
+            return old;
+        if (tail != MAP_FAILED)
+            munmap(tail, new_size - old_size);
+        if (!may_move) {
+            errno = ENOMEM;
+            return MAP_FAILED;
+        }
+        moved = mmap(NULL, new_size, prot, MAP_SHARED, fd, 0);
+        if (moved != MAP_FAILED)
+            munmap(old, old_size);
+        return moved;
+    #endif
+    }
+
+    /* The shared header's fields are read and written by several processes at once. */
+    static inline long long remap_load(const long long *field)
+    {
+        return __atomic_load_n(field, __ATOMIC_ACQUIRE);
+    }
+    static inline void remap_store(long long *field, long long value)
+    {
+        __atomic_store_n(field, value, __ATOMIC_RELEASE);
+    }
+    static inline void remap_store_max(long long *field, long long value)
+    {
+        long long seen = __atomic_load_n(field, __ATOMIC_ACQUIRE);
+        while (seen < value && !__atomic_compare_exchange_n(field, &seen, value, 0,
+                                                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            ;
+    }
+    static inline long long remap_add(long long *field, long long value)
+    {
+        return __atomic_add_fetch(field, value, __ATOMIC_ACQ_REL);
+    }
     """
     const int REMAP_HAVE_MREMAP
     void *remap_resize(void *old, size_t old_size, size_t new_size, int may_move,
                        void *target) nogil
+    void *remap_grow_shared(void *old, size_t old_size, size_t new_size, int may_move, int fd,
+                            int prot) nogil
+    long long remap_load(const long long *field) nogil
+    void remap_store(long long *field, long long value) nogil
+    void remap_store_max(long long *field, long long value) nogil
+    long long remap_add(long long *field, long long value) nogil

@@ -12,6 +12,9 @@ cdef class Storage:
     cdef Py_ssize_t dirty      # bytes [dirty, size) are known to be zero
     cdef Py_ssize_t release_at # consumed bytes from base before give_back can free any
     cdef bint mapped           # a mapping of its own (not heap memory)
+    cdef bint visible          # others see the bytes (a file, peers): base stays put, length is published
+    cdef bint peers            # other processes change the length and the size: sync before access
+    cdef bint readonly         # the bytes cannot be written
 
     cdef Py_ssize_t fit(self, Py_ssize_t n) noexcept:
         """The size this kind gives a region asked to hold n bytes."""
@@ -35,6 +38,13 @@ cdef class Storage:
 
     cdef void release(self) noexcept:
         """Free the region (or hand it to the mapping cache)."""
+
+    cdef void publish(self, Py_ssize_t length) noexcept:
+        """Tell the backing the buffer's length is now length (visible kinds)."""
+
+    cdef Py_ssize_t peer_length(self) except -1:
+        """The length other processes last published, checked against the backing (peers kinds)."""
+        return 0
 
     cdef str kind(self):
         return "empty"

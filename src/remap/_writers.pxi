@@ -22,7 +22,7 @@ cdef class Cursor:
         """Copy the shared bytes into the buffer and drop them."""
         if self.shared is not None:
             with cython.critical_section(self.buffer):
-                self.buffer._check_open()
+                self.buffer._check_writable()
                 self.buffer._extend(self.shared)
             self.shared = None
 
@@ -65,7 +65,7 @@ cdef class NumberWriter:
         if not self._pack(value, item):
             return self.fallback(value)
         with cython.critical_section(self.buffer):
-            self.buffer._check_open()
+            self.buffer._check_writable()
             self.buffer._append_bytes(item, self.size)
 
     cdef bint _pack(self, object value, char *item) except -1:
