@@ -2,7 +2,10 @@
 
 from typing import TYPE_CHECKING, Any
 
-from remap._core import HAVE_MREMAP, MAP_THRESHOLD, PAGESIZE, Buffer, cache_info, configure_cache
+from remap._core import (
+    HAVE_MREMAP, MAP_THRESHOLD, PAGESIZE, Buffer, FileBuffer, SharedBuffer, cache_info,
+    configure_cache,
+)
 from remap._io import BufferIO
 from remap._view import View
 
@@ -11,8 +14,8 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"  # the one place the version is written: pyproject.toml reads it from here
 
-__all__ = ["HAVE_MREMAP", "MAP_THRESHOLD", "PAGESIZE", "Array", "Buffer", "BufferIO", "View",
-           "__version__", "cache_info", "configure_cache"]
+__all__ = ["HAVE_MREMAP", "MAP_THRESHOLD", "PAGESIZE", "Array", "Buffer", "BufferIO",
+           "FileBuffer", "SharedBuffer", "View", "__version__", "cache_info", "configure_cache"]
 
 
 def __getattr__(name: str) -> Any:

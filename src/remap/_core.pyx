@@ -14,7 +14,7 @@ from libc.errno cimport ENOMEM, errno
 from libc.float cimport FLT_MAX
 from libc.stdint cimport uint64_t
 from libc.string cimport memchr, memcmp, memcpy, memmove, memset
-from posix.unistd cimport _SC_PAGESIZE, sysconf
+from posix.unistd cimport _SC_PAGESIZE, close, sysconf
 
 from remap._mman cimport (
     MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_ANONYMOUS, MAP_FAILED, MAP_FIXED,
@@ -23,8 +23,13 @@ from remap._mman cimport (
     remap_load, remap_resize, remap_store, remap_store_max,
 )
 
+import errno as errno_module
+import fcntl
 import os
+import struct
 from collections.abc import MutableSequence
+
+import _posixshmem
 from _pickle import PickleBuffer
 
 cdef extern from *:
@@ -89,6 +94,9 @@ include "_heap.pxi"
 include "_mapped.pxi"
 include "_reserved.pxi"
 include "_cache.pxi"
+include "_fd.pxi"
+include "_shared.pxi"
+include "_file.pxi"
 
 
 @cython.final
@@ -476,7 +484,7 @@ cdef class Buffer:
     def max_size(self):
         """The most bytes this buffer may hold: its reservation, or None when it has none."""
         self._check_open()
-        return self.max_size_ if isinstance(self.storage, ReservedStorage) else None
+        return None if self.max_size_ >= MAX_BYTES else self.max_size_
 
     @property
     def address(self):
@@ -1049,6 +1057,7 @@ cdef int sequence_assign(object self, Py_ssize_t i, PyObject *value) except -1:
 
 
 include "_writers.pxi"
+include "_buffers.pxi"
 
 
 MutableSequence.register(Buffer)

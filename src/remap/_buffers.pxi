@@ -1,0 +1,154 @@
+# The Buffers over memory that others see: SharedBuffer (other processes) and FileBuffer (a file).
+
+
+def _rebuild_shared(cls, duplicate):
+    """Unpickle a SharedBuffer: attach to the descriptor multiprocessing passed along."""
+    return cls._adopt_descriptor(duplicate.detach(), None)
+
+
+cdef class SharedBuffer(Buffer):
+    """A growable buffer in shared memory that several processes map at once.
+
+    SharedBuffer(size=0, *, name=None, max_size=None) makes size zero bytes on a sealed memfd, or,
+    with name, a POSIX shared-memory object that unrelated processes open by that name. Share it
+    across fork(), by fileno() and pass_fds then SharedBuffer.attach(fd), by name, or by pickling
+    it through multiprocessing (the descriptor travels, not the bytes). Growth by any process is
+    seen by all at their next access; with max_size it happens in place and never moves. The
+    bytes themselves are not synchronised: guard writers with a lock, as with SharedMemory.
+    """
+
+    def __init__(self, size=0, *, name=None, max_size=None):
+        cdef Py_ssize_t n = size_arg(size, "size")
+        cdef Py_ssize_t most = 0 if max_size is None else size_arg(max_size, "max_size")
+        if most and n > most:
+            raise ValueError(f"size={n} is more than max_size={most}")
+        if self.exports_:
+            raise self._pinned("initialize it again")
+        storage = SharedStorage.create(n, None if name is None else posix_name(name), most)
+        self._free()
+        self._adopt(storage, 0)
+        self.max_size_ = most or MAX_BYTES
+        self._set_length(n)
+
+    @classmethod
+    def attach(cls, source):
+        """Map a SharedBuffer another process made: from a descriptor (duplicated) or a name."""
+        if isinstance(source, str):
+            name = posix_name(source)
+            return cls._adopt_descriptor(_posixshmem.shm_open(name, os.O_RDWR, 0o600), name)
+        return cls._adopt_descriptor(fcntl.fcntl(source, fcntl.F_DUPFD_CLOEXEC, 0), None)
+
+    @classmethod
+    def _adopt_descriptor(cls, fd, name):
+        """A SharedBuffer over fd, which it then owns (and closes, even if this fails)."""
+        cdef SharedBuffer buf = cls.__new__(cls)
+        cdef SharedStorage storage = SharedStorage.attach(fd, name)
+        buf._adopt(storage, 0)
+        buf.max_size_ = storage.header().max_size or MAX_BYTES
+        buf._check_open()
+        return buf
+
+    @property
+    def name(self):
+        """The shared-memory object's name, or None for a memfd (share those by descriptor)."""
+        return self._shared().name
+
+    def fileno(self):
+        """The memory's file descriptor (for pass_fds; the buffer keeps owning it)."""
+        return self._shared().fd
+
+    def unlink(self):
+        """Remove the name (the memory lives on while mapped); nothing to do for a memfd."""
+        cdef SharedStorage storage = self._shared()
+        if storage.name is not None:
+            _posixshmem.shm_unlink(storage.name)
+
+    cdef SharedStorage _shared(self):
+        self._check_open()
+        if not isinstance(self.storage, SharedStorage):
+            raise ValueError("this SharedBuffer was initialized again as a private Buffer")
+        return <SharedStorage>self.storage
+
+    def __reduce_ex__(self, protocol):
+        """By name, or by a descriptor that multiprocessing duplicates into the receiving process."""
+        cdef SharedStorage storage = self._shared()
+        if storage.name is not None:
+            return type(self).attach, (storage.name,)
+        from multiprocessing.reduction import DupFd
+        return _rebuild_shared, (type(self), DupFd(storage.fd))
+
+    def __copy__(self):
+        """A private Buffer with the same bytes."""
+        return Buffer(self)
+
+    def __deepcopy__(self, memo):
+        return Buffer(self)
+
+
+cdef str posix_name(str name):
+    """A shared-memory name as shm_open takes it: one leading slash."""
+    return name if name.startswith("/") else "/" + name
+
+
+cdef class FileBuffer(Buffer):
+    """A file you can grow through its mapping: the bytes are the file's, shared with it.
+
+    FileBuffer(path, mode="r+", *, max_size=None): modes "r" (read-only: writes raise TypeError),
+    "r+", "w+" (truncate or create) and "x+" (create, fail if it exists); or FileBuffer(file
+    object or descriptor), duplicated. Growth allocates disk blocks first (a full disk is
+    OSError(ENOSPC) from the call that grows). flush() writes dirty pages (msync); flush and
+    close leave the file exactly len(buf) bytes long.
+    """
+
+    def __init__(self, file, mode="r+", *, max_size=None):
+        cdef bint writable = False
+        cdef Py_ssize_t most = 0 if max_size is None else size_arg(max_size, "max_size")
+        if self.exports_:
+            raise self._pinned("initialize it again")
+        cdef FileStorage storage = FileStorage.open(open_for_mapping(file, mode, &writable),
+                                                    writable, most)
+        self._free()
+        self._adopt(storage, 0)
+        self.max_size_ = most or MAX_BYTES
+        self.length = storage.length
+
+    cdef FileStorage _file(self):
+        self._check_open()
+        if not isinstance(self.storage, FileStorage):
+            raise ValueError("this FileBuffer was initialized again as a private Buffer")
+        return <FileStorage>self.storage
+
+    @cython.critical_section
+    def flush(self, offset=0, size=None):
+        """Write the dirty pages of [offset, offset + size) (default: all) and cut the file to len."""
+        cdef FileStorage storage = self._file()
+        cdef Py_ssize_t start = size_arg(offset, "offset")
+        cdef Py_ssize_t stop = self.length if size is None else start + size_arg(size, "size")
+        storage.sync(min(start, self.length), min(stop, self.length))
+        storage.cut()
+        self._adopt(storage, 0)
+
+    def fileno(self):
+        """The file's descriptor (the buffer keeps owning it)."""
+        return self._file().fd
+
+    @cython.critical_section
+    def close(self):
+        """Cut the file to len(buf) and unmap it; idempotent. BufferError while exports are alive."""
+        if self.data == NULL:
+            return
+        if self.exports_:
+            raise self._pinned("close it")
+        if isinstance(self.storage, FileStorage):
+            (<FileStorage>self.storage).cut()
+        Buffer.close(self)
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("cannot pickle a FileBuffer: open the file again where it is needed")
+
+    def __copy__(self):
+        """A private Buffer with the same bytes."""
+        return Buffer(self)
+
+    def __deepcopy__(self, memo):
+        return Buffer(self)

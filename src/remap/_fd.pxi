@@ -1,0 +1,129 @@
+# Storage backed by a file descriptor (a memfd, a shared-memory object, a file): a shared
+# mapping that grows with its file. The file is extended (its pages or disk blocks allocated)
+# before any new byte becomes reachable, so a full disk or /dev/shm is an exception from the call
+# that grows, never a SIGBUS on a later write.
+
+
+cdef int allocate_file(int fd, Py_ssize_t start, Py_ssize_t end) except -1:
+    """Allocate the file's bytes [start, end), growing it to end; OSError(ENOSPC) if it cannot."""
+    if end <= start:
+        return 0
+    try:
+        os.posix_fallocate(fd, start, end - start)
+    except OSError as error:
+        if error.errno not in (errno_module.EOPNOTSUPP, errno_module.EINVAL):
+            raise
+        if os.fstat(fd).st_size < end:  # a file system without fallocate: no reservation
+            os.ftruncate(fd, end)
+    return 0
+
+
+@cython.internal
+cdef class FileBackedStorage(Storage):
+    """A shared mapping of a file from its first byte; the buffer's bytes start origin bytes in.
+
+    With a reservation, the file is mapped over the start of reserved address space as it grows,
+    so it never moves; without one, mremap grows it in place or moves it.
+    """
+
+    cdef int fd                # owned; -1 once released
+    cdef char *mapping         # the file's first byte in memory
+    cdef Py_ssize_t origin     # file bytes before base (a header page, or none)
+    cdef Py_ssize_t mapped     # bytes mapped at mapping (whole pages)
+    cdef Py_ssize_t reserved   # address space reserved at mapping, or 0
+    cdef Py_ssize_t allocated  # file bytes known to be allocated (written, or fallocated here)
+    cdef int prot
+
+    cdef int map_file(self, int fd, Py_ssize_t origin, Py_ssize_t size, Py_ssize_t reserve,
+                      bint writable) except -1:
+        """Map the file's first origin + size bytes, inside reserve bytes of address space if set."""
+        cdef Py_ssize_t total = round_up(max(origin + size, 1), PAGE)  # an empty file: one page
+        self.fd, self.origin, self.mapped, self.allocated = fd, origin, 0, origin + size
+        self.prot = PROT_READ | PROT_WRITE if writable else PROT_READ
+        self.readonly = not writable
+        self.mapped_flags()
+        if reserve:
+            self.reserved = round_up(origin + reserve, PAGE)
+            self.mapping = map_anonymous(self.reserved, PROT_NONE)
+            self.map_tail(total)
+        else:
+            self.mapping = <char *>mmap(NULL, total, self.prot, MAP_SHARED, fd, 0)
+            if self.mapping == <char *>MAP_FAILED:
+                self.mapping = NULL
+                raise_errno(errno, f"mmap of {total} bytes of a file failed")
+            self.mapped = total
+        self.base, self.size = self.mapping + origin, size
+        return 0
+
+    cdef void mapped_flags(self) noexcept:
+        self.mapped, self.visible, self.dirty = True, True, PY_SSIZE_T_MAX
+        self.release_at = PY_SSIZE_T_MAX
+
+    cdef int map_tail(self, Py_ssize_t total) except -1:
+        """Map the file up to total bytes over the reservation, after what is mapped already."""
+        cdef void *tail = mmap(self.mapping + self.mapped, total - self.mapped, self.prot,
+                               MAP_SHARED | MAP_FIXED, self.fd, self.mapped)
+        if tail == MAP_FAILED:
+            raise_errno(errno, f"mmap of {total - self.mapped} more bytes of a file failed")
+        self.mapped = total
+        return 0
+
+    cdef Py_ssize_t fit(self, Py_ssize_t n) noexcept:
+        return round_up(self.origin + n, PAGE) - self.origin
+
+    cdef bint resize_in_place(self, Py_ssize_t size) except -1:
+        """Grow the file and map it without moving; shrinking keeps it (the file never shrinks here)."""
+        cdef Py_ssize_t total = round_up(self.origin + size, PAGE)
+        cdef void *grown
+        if size <= self.size:
+            return True
+        if self.reserved and total > self.reserved:
+            return False
+        self.allocate(size)
+        if total > self.mapped and self.reserved:
+            self.map_tail(total)
+        elif total > self.mapped:
+            grown = remap_grow_shared(self.mapping, self.mapped, total, 0, self.fd, self.prot)
+            if grown == MAP_FAILED:
+                return False
+            self.mapped = total
+        self.grown(size)
+        return True
+
+    cdef int resize_moving(self, Py_ssize_t size) except -1:
+        """Grow the file and map it wherever the kernel likes."""
+        cdef Py_ssize_t total = round_up(self.origin + size, PAGE)
+        if self.reserved:
+            raise MemoryError(f"{size} bytes do not fit in this buffer's max_size")
+        self.allocate(size)
+        cdef char *moved = <char *>remap_grow_shared(self.mapping, self.mapped, total, 1, self.fd,
+                                                     self.prot)
+        if moved == <char *>MAP_FAILED:
+            raise_errno(errno, f"mremap of a file mapping to {total} bytes failed")
+        self.mapping, self.mapped, self.base = moved, total, moved + self.origin
+        self.grown(size)
+        return 0
+
+    cdef int allocate(self, Py_ssize_t size) except -1:
+        """Allocate the file up to size bytes after the origin (only what is not known to be)."""
+        allocate_file(self.fd, self.allocated, self.origin + size)
+        self.allocated = max(self.allocated, self.origin + size)
+        return 0
+
+    cdef void grown(self, Py_ssize_t size) noexcept:
+        """The file now holds size bytes after the origin."""
+        self.size = size
+
+    cdef void unmap(self) noexcept:
+        """Unmap and close the file; idempotent."""
+        if self.mapping != NULL:
+            munmap(self.mapping, self.reserved or self.mapped)
+        if self.fd >= 0:
+            os.close(self.fd)
+        self.mapping, self.fd, self.base, self.size, self.mapped = NULL, -1, EMPTY, 0, 0
+
+    def __dealloc__(self):
+        if self.mapping != NULL:
+            munmap(self.mapping, self.reserved or self.mapped)
+        if self.fd >= 0:
+            close(self.fd)

@@ -1,0 +1,68 @@
+# File storage: a file mapped shared from its first byte, grown through its mapping.
+
+
+cdef int open_for_mapping(object file, str mode, bint *writable) except -1:
+    """An owned descriptor for file (a path, a file object or a descriptor), opened for mode."""
+    if isinstance(file, (str, bytes, os.PathLike)):
+        flags = {"r": os.O_RDONLY, "r+": os.O_RDWR, "w+": os.O_RDWR | os.O_CREAT | os.O_TRUNC,
+                 "x+": os.O_RDWR | os.O_CREAT | os.O_EXCL}.get(mode)
+        if flags is None:
+            raise ValueError(f"mode must be 'r', 'r+', 'w+' or 'x+', not {mode!r}")
+        writable[0] = mode != "r"
+        return os.open(file, flags | os.O_CLOEXEC, 0o666)
+    fd = file if PyIndex_Check(file) else file.fileno()
+    access = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+    if access == os.O_WRONLY:
+        raise ValueError("a file opened write-only cannot be mapped: open it for reading too")
+    writable[0] = access == os.O_RDWR
+    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 0)
+
+
+@cython.final
+@cython.internal
+cdef class FileStorage(FileBackedStorage):
+    """A file mapped shared; the file is cut to the buffer's length when flushed or closed."""
+
+    cdef Py_ssize_t length  # the buffer's length, as last published
+
+    @staticmethod
+    cdef FileStorage open(int fd, bint writable, Py_ssize_t max_size):
+        """Map the whole file (an owned descriptor)."""
+        cdef FileStorage storage = FileStorage.__new__(FileStorage)
+        storage.fd = fd
+        cdef Py_ssize_t size = os.fstat(fd).st_size
+        if max_size and size > max_size:
+            raise ValueError(f"the file's {size} bytes are more than max_size={max_size}")
+        storage.map_file(fd, 0, size, max_size, writable)
+        storage.length, storage.dirty = size, size
+        return storage
+
+    cdef Py_ssize_t fit(self, Py_ssize_t n) noexcept:
+        return round_up(n, PAGE)
+
+    cdef void publish(self, Py_ssize_t length) noexcept:
+        self.length = length
+
+    cdef int cut(self) except -1:
+        """Make the file exactly the buffer's length; the capacity shrinks to match."""
+        if not self.readonly and self.size != self.length:
+            os.ftruncate(self.fd, self.length)
+            self.size = self.allocated = self.length
+        return 0
+
+    cdef int sync(self, Py_ssize_t start, Py_ssize_t stop) except -1:
+        """Write the dirty pages holding bytes [start, stop) to the file (msync)."""
+        cdef Py_ssize_t first = start & ~(PAGE - 1)
+        if stop > start and msync(self.mapping + first, stop - first, MS_SYNC):
+            raise_errno(errno, "msync failed")
+        return 0
+
+    cdef void release(self) noexcept:
+        try:
+            self.cut()
+        except OSError:
+            pass  # closing anyway; close() itself reports a failing cut
+        self.unmap()
+
+    cdef str kind(self):
+        return "file"

@@ -1,0 +1,141 @@
+# Shared memory that grows: a sealed memfd (or a named POSIX shared-memory object) whose first
+# page is a header where every process that maps it finds the length and the size.
+
+
+cdef extern from *:
+    """
+    typedef struct {
+        long long magic, version, length, size, generation, dirty, max_size;
+    } remap_header;
+    """
+    ctypedef struct Header "remap_header":
+        long long magic, version, length, size, generation, dirty, max_size
+
+cdef str HEADER_FORMAT = "=7q"                  # the header as struct reads it: 7 native 64-bit ints
+cdef long long HEADER_MAGIC = 0x3142537061706572  # b"remapSB1", little-endian
+cdef long long HEADER_VERSION = 1
+
+
+cdef int open_memfd() except -1:
+    """A new memfd, sealed so that no process can ever shrink it."""
+    fd = os.memfd_create("remap.SharedBuffer", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+cdef int check_unshrinkable(int fd) except -1:
+    """ValueError unless fd is a memfd sealed against shrinking (then no peer can cause SIGBUS)."""
+    try:
+        seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS)
+    except OSError:
+        seals = 0
+    if not seals & fcntl.F_SEAL_SHRINK:
+        raise ValueError("refusing to attach: the descriptor is not a memfd sealed with "
+                         "F_SEAL_SHRINK, so another process could shrink it under us (SIGBUS)")
+    return 0
+
+
+cdef object read_header(int fd):
+    """The header's fields, read without mapping anything; ValueError if it is not one."""
+    file_size = os.fstat(fd).st_size
+    raw = os.pread(fd, struct.calcsize(HEADER_FORMAT), 0) if file_size >= PAGE else b""
+    if len(raw) < struct.calcsize(HEADER_FORMAT):
+        raise ValueError(f"not a remap.SharedBuffer: {file_size} bytes, no header page")
+    fields = struct.unpack(HEADER_FORMAT, raw)
+    if fields[0] != HEADER_MAGIC or fields[1] != HEADER_VERSION:
+        raise ValueError("not a remap.SharedBuffer (or another version): bad header magic")
+    return file_size, fields
+
+
+@cython.final
+@cython.internal
+cdef class SharedStorage(FileBackedStorage):
+    """Shared memory after a header page; its size only grows, and peers publish every change."""
+
+    cdef Py_ssize_t known_size  # the largest size this process has seen in the header
+    cdef readonly str name      # the POSIX shared-memory name, or None for a memfd
+
+    @staticmethod
+    cdef SharedStorage create(Py_ssize_t size, str name, Py_ssize_t max_size):
+        """New shared memory for size bytes (in max_size bytes of address space if nonzero)."""
+        cdef SharedStorage storage = SharedStorage.__new__(SharedStorage)
+        cdef int fd = open_memfd() if name is None else _posixshmem.shm_open(
+            name, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+        storage.fd, storage.name = fd, name
+        try:
+            allocate_file(fd, 0, PAGE + size)
+        except BaseException:
+            if name is not None:
+                _posixshmem.shm_unlink(name)
+            raise
+        storage.map_file(fd, PAGE, size, max_size, True)
+        cdef Header *header = storage.header()
+        header.max_size, header.size, header.version = max_size, size, HEADER_VERSION
+        header.generation = 1
+        remap_store(&header.magic, HEADER_MAGIC)
+        storage.known_size, storage.dirty, storage.peers = size, 0, True
+        return storage
+
+    @staticmethod
+    cdef SharedStorage attach(int fd, str name):
+        """Map shared memory another process made, from its (owned) descriptor."""
+        cdef SharedStorage storage = SharedStorage.__new__(SharedStorage)
+        storage.fd, storage.name = fd, name
+        if name is None:
+            check_unshrinkable(fd)
+        file_size, (_, _, length, size, _, dirty, max_size) = read_header(fd)
+        if not 0 <= length <= size <= file_size - PAGE or max_size and not size <= max_size:
+            raise ValueError(f"corrupt header: length {length}, size {size}, max_size "
+                             f"{max_size}, for a file of {file_size} bytes")
+        storage.map_file(fd, PAGE, size, max_size, True)
+        storage.known_size, storage.dirty = size, min(max(dirty, length), size)
+        storage.peers = True
+        return storage
+
+    cdef inline Header *header(self) noexcept:
+        """The header: the mapping's first page (it moves with the mapping)."""
+        return <Header *>self.mapping
+
+    cdef Py_ssize_t peer_length(self) except -1:
+        """The length peers published; first, if one grew the memory, how far it may be mapped."""
+        cdef long long length = remap_load(&self.header().length)
+        cdef long long size = remap_load(&self.header().size)
+        if size != self.known_size:
+            self.check_size(size)
+        if not 0 <= length <= size:
+            raise ValueError(f"corrupt shared header: length {length} outside the size {size} "
+                             f"(another process wrote garbage into it)")
+        self.dirty = max(self.dirty, min(remap_load(&self.header().dirty), size))
+        return length
+
+    cdef int check_size(self, long long size) except -1:
+        """Accept a size a peer published if the memory really is that large (it cannot shrink)."""
+        file_size = os.fstat(self.fd).st_size
+        if not self.known_size < size <= file_size - PAGE or (
+                self.reserved and PAGE + size > self.reserved):
+            raise ValueError(f"corrupt shared header: size {size} (known {self.known_size}, file "
+                             f"{file_size} bytes; another process wrote garbage into it)")
+        self.known_size = size
+        self.allocated = max(self.allocated, PAGE + size)  # a peer allocated it before publishing
+        return 0
+
+    cdef void grown(self, Py_ssize_t size) noexcept:
+        self.size = size
+        if size > self.known_size:
+            self.known_size = size
+            remap_store_max(&self.header().size, size)
+            remap_add(&self.header().generation, 1)
+
+    cdef void publish(self, Py_ssize_t length) noexcept:
+        remap_store_max(&self.header().dirty, length)
+        remap_store(&self.header().length, length)
+
+    cdef void release(self) noexcept:
+        self.unmap()
+
+    cdef str kind(self):
+        return "shared memfd" if self.name is None else f"shared {self.name!r}"
