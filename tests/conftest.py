@@ -23,10 +23,11 @@ kernel_placement = pytest.mark.skipif(os.environ.get("REMAP_SANITIZER") == "valg
                                       reason="valgrind places mappings itself")
 
 
-def run_child(code, timeout=120):
-    """Run code in a fresh interpreter; return its stdout, failing the test on any error or crash."""
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=timeout)
+def run_child(code, timeout=120, pass_fds=(), prefix=()):
+    """Run code in a fresh interpreter (after a command prefix such as unshare, if given), passing
+    it pass_fds; return its stdout, failing the test on any error or crash."""
+    proc = subprocess.run([*prefix, sys.executable, "-c", textwrap.dedent(code)],
+                          capture_output=True, text=True, timeout=timeout, pass_fds=pass_fds)
     if proc.returncode != 0:
         pytest.fail(f"child exited with {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
     return proc.stdout

@@ -29,7 +29,7 @@ cdef class FileBackedStorage(Storage):
     cdef int fd                # owned; -1 once released
     cdef char *mapping         # the file's first byte in memory
     cdef Py_ssize_t origin     # file bytes before base (a header page, or none)
-    cdef Py_ssize_t mapped     # bytes mapped at mapping (whole pages)
+    cdef Py_ssize_t span       # bytes mapped at mapping (whole pages)
     cdef Py_ssize_t reserved   # address space reserved at mapping, or 0
     cdef Py_ssize_t allocated  # file bytes known to be allocated (written, or fallocated here)
     cdef int prot
@@ -38,7 +38,7 @@ cdef class FileBackedStorage(Storage):
                       bint writable) except -1:
         """Map the file's first origin + size bytes, inside reserve bytes of address space if set."""
         cdef Py_ssize_t total = round_up(max(origin + size, 1), PAGE)  # an empty file: one page
-        self.fd, self.origin, self.mapped, self.allocated = fd, origin, 0, origin + size
+        self.fd, self.origin, self.span, self.allocated = fd, origin, 0, origin + size
         self.prot = PROT_READ | PROT_WRITE if writable else PROT_READ
         self.readonly = not writable
         self.mapped_flags()
@@ -51,7 +51,7 @@ cdef class FileBackedStorage(Storage):
             if self.mapping == <char *>MAP_FAILED:
                 self.mapping = NULL
                 raise_errno(errno, f"mmap of {total} bytes of a file failed")
-            self.mapped = total
+            self.span = total
         self.base, self.size = self.mapping + origin, size
         return 0
 
@@ -61,11 +61,11 @@ cdef class FileBackedStorage(Storage):
 
     cdef int map_tail(self, Py_ssize_t total) except -1:
         """Map the file up to total bytes over the reservation, after what is mapped already."""
-        cdef void *tail = mmap(self.mapping + self.mapped, total - self.mapped, self.prot,
-                               MAP_SHARED | MAP_FIXED, self.fd, self.mapped)
+        cdef void *tail = mmap(self.mapping + self.span, total - self.span, self.prot,
+                               MAP_SHARED | MAP_FIXED, self.fd, self.span)
         if tail == MAP_FAILED:
-            raise_errno(errno, f"mmap of {total - self.mapped} more bytes of a file failed")
-        self.mapped = total
+            raise_errno(errno, f"mmap of {total - self.span} more bytes of a file failed")
+        self.span = total
         return 0
 
     cdef Py_ssize_t fit(self, Py_ssize_t n) noexcept:
@@ -80,13 +80,13 @@ cdef class FileBackedStorage(Storage):
         if self.reserved and total > self.reserved:
             return False
         self.allocate(size)
-        if total > self.mapped and self.reserved:
+        if total > self.span and self.reserved:
             self.map_tail(total)
-        elif total > self.mapped:
-            grown = remap_grow_shared(self.mapping, self.mapped, total, 0, self.fd, self.prot)
+        elif total > self.span:
+            grown = remap_grow_shared(self.mapping, self.span, total, 0, self.fd, self.prot)
             if grown == MAP_FAILED:
                 return False
-            self.mapped = total
+            self.span = total
         self.grown(size)
         return True
 
@@ -96,11 +96,11 @@ cdef class FileBackedStorage(Storage):
         if self.reserved:
             raise MemoryError(f"{size} bytes do not fit in this buffer's max_size")
         self.allocate(size)
-        cdef char *moved = <char *>remap_grow_shared(self.mapping, self.mapped, total, 1, self.fd,
+        cdef char *moved = <char *>remap_grow_shared(self.mapping, self.span, total, 1, self.fd,
                                                      self.prot)
         if moved == <char *>MAP_FAILED:
             raise_errno(errno, f"mremap of a file mapping to {total} bytes failed")
-        self.mapping, self.mapped, self.base = moved, total, moved + self.origin
+        self.mapping, self.span, self.base = moved, total, moved + self.origin
         self.grown(size)
         return 0
 
@@ -117,13 +117,13 @@ cdef class FileBackedStorage(Storage):
     cdef void unmap(self) noexcept:
         """Unmap and close the file; idempotent."""
         if self.mapping != NULL:
-            munmap(self.mapping, self.reserved or self.mapped)
+            munmap(self.mapping, self.reserved or self.span)
         if self.fd >= 0:
             os.close(self.fd)
-        self.mapping, self.fd, self.base, self.size, self.mapped = NULL, -1, EMPTY, 0, 0
+        self.mapping, self.fd, self.base, self.size, self.span = NULL, -1, EMPTY, 0, 0
 
     def __dealloc__(self):
         if self.mapping != NULL:
-            munmap(self.mapping, self.reserved or self.mapped)
+            munmap(self.mapping, self.reserved or self.span)
         if self.fd >= 0:
             close(self.fd)
