@@ -110,6 +110,16 @@ cdef class FileBackedStorage(Storage):
         self.allocated = max(self.allocated, self.origin + size)
         return 0
 
+    cdef int write(self, Py_ssize_t offset, const char *src, Py_ssize_t n) except -1:
+        """pwrite the bytes into the file: the page cache takes them without faulting our mapping."""
+        cdef Py_ssize_t done = 0, wrote
+        while done < n:
+            wrote = pwrite(self.fd, src + done, n - done, self.origin + offset + done)
+            if wrote < 0 and errno != EINTR:
+                raise_errno(errno, f"pwrite of {n - done} bytes failed")
+            done += max(wrote, 0)
+        return 0
+
     cdef void grown(self, Py_ssize_t size) noexcept:
         """The file now holds size bytes after the origin."""
         self.size = size

@@ -39,6 +39,11 @@ cdef class Storage:
     cdef void release(self) noexcept:
         """Free the region (or hand it to the mapping cache)."""
 
+    cdef int write(self, Py_ssize_t offset, const char *src, Py_ssize_t n) except -1:
+        """Copy n bytes from src to offset bytes from base (a file may write them itself)."""
+        memcpy(self.base + offset, src, n)
+        return 0
+
     cdef void publish(self, Py_ssize_t length) noexcept:
         """Tell the backing the buffer's length is now length (visible kinds)."""
 
