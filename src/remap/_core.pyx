@@ -86,6 +86,8 @@ cdef char *BYTE_FORMAT = "B"
 cdef object NO_SEPARATOR = object()
 # Appends this large to a file or shared memory go in with pwrite: no page fault per 4 KiB.
 cdef Py_ssize_t WRITE_MIN = 16 << 10
+# Appends to a file or shared memory allocate at most this much room ahead (it is real memory).
+cdef Py_ssize_t VISIBLE_SPARE = 64 << 20
 # The mapping cache's default limits: what glibc may keep of freed memory, in a few entries.
 cdef Py_ssize_t CACHE_MAX_BYTES = 64 << 20
 cdef int CACHE_MAX_ENTRIES = 8
@@ -227,6 +229,8 @@ cdef class Buffer:
                 return 0
         cdef Py_ssize_t target = min(max(needed, self.capacity_ + (self.capacity_ >> 1)),
                                      self.max_size_ - self.head)
+        if self.storage.visible:  # room in a file or shared memory is allocated: keep it modest
+            target = min(target, needed + VISIBLE_SPARE)
         try:
             self._reshape(max(target, needed))
         except MemoryError:
@@ -315,6 +319,8 @@ cdef class Buffer:
         if shrinking and self.exports_:
             raise self._pinned(f"shrink it from {self.length} to {n} bytes")
         if n > self.length:
+            if n > self.capacity_ and self.storage.visible:
+                self._reshape(n)  # exactly: every byte of room here is allocated memory or disk
             self._room(n)
             known_zero = self.storage.dirty - self.head
             if known_zero > self.length:

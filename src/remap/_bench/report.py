@@ -72,7 +72,8 @@ WORKLOADS = ("receive", "churn", "readinto", "asyncio")
 
 def target_lines(records, rss):
     """The targets, each with the measured ratio and whether it was met."""
-    return classic_targets(records) + workload_targets(records) + memory_targets(rss)
+    return (classic_targets(records) + workload_targets(records) + sharing_targets(records)
+            + memory_targets(rss))
 
 
 def classic_targets(records):
@@ -117,6 +118,24 @@ def workload_targets(records):
             lines.append(f"{'met ' if ratio <= goal else 'MISS'}  {r['scenario']} "
                          f"{size_text(r['size'])}, {r['peer']}, time / bytearray: {ratio:.2f}x "
                          f"(target <= {goal}x)")
+    return lines
+
+
+def sharing_targets(records):
+    """Shared growth against SharedMemory + copy; file appends against f.write."""
+    lines = []
+    for growth in ("doubling", "+64 MiB"):
+        ours = find(records, "shared", "remap", GiB, f"shared grow, {growth}")
+        theirs = find(records, "shared", "SharedMemory + copy", GiB, f"shared grow, {growth}")
+        if ours and theirs:
+            speedup = theirs["median_s"] / ours["median_s"]
+            lines.append(f"{'met ' if speedup >= 100 else 'MISS'}  SharedBuffer grow 1 GiB "
+                         f"({growth}), x SharedMemory + copy: {speedup:.0f}x (target >= 100x)")
+    ours, theirs = find(records, "file", "remap"), find(records, "file", "f.write")
+    if ours and theirs:
+        ratio = ours["median_s"] / theirs["median_s"]
+        lines.append(f"{'met ' if ratio <= 1.2 else 'MISS'}  FileBuffer append 1 GiB in 64 KiB "
+                     f"chunks, time / f.write: {ratio:.2f}x (target <= 1.2x)")
     return lines
 
 
