@@ -137,21 +137,32 @@ def test_large_capacity_is_huge_page_sized_and_aligned():
     assert buf.capacity % HUGE == 0 and buf.address % HUGE == 0
 
 
+def vm_flags(address):
+    """The VmFlags of the mapping that holds address."""
+    with open("/proc/self/smaps") as smaps:
+        text = smaps.read()
+    block = text[text.index(f"{address:x}-"):]
+    return next(line for line in block.splitlines() if line.startswith("VmFlags"))
+
+
 @kernel_placement
 def test_huge_pages_are_advised():
-    buf = remap.Buffer(8 * MiB)
-    start = buf.address
-    with open("/proc/self/smaps") as smaps:
-        text = smaps.read()
-    block = text[text.index(f"{start:x}-"):]
-    flags = next(line for line in block.splitlines() if line.startswith("VmFlags"))
-    assert " hg" in flags
-    off = remap.Buffer(8 * MiB, hugepages=False)
-    with open("/proc/self/smaps") as smaps:
-        text = smaps.read()
-    block = text[text.index(f"{off.address:x}-"):]
-    flags = next(line for line in block.splitlines() if line.startswith("VmFlags"))
-    assert " nh" in flags
+    assert " hg" in vm_flags(remap.Buffer(8 * MiB).address)
+    assert " nh" in vm_flags(remap.Buffer(8 * MiB, hugepages=False).address)
+
+
+@kernel_placement
+def test_huge_pages_are_advised_once_appends_grow_a_buffer_past_2_mib(child):
+    out = child("""
+        import remap
+        buf = remap.Buffer()  # a fresh process: no cached mapping, advised or not, to take
+        for _ in range(200):  # heap, then a small mapping, moved by mremap as it grows
+            buf += b"x" * (64 << 10)
+        with open("/proc/self/smaps") as smaps:
+            block = smaps.read().split(f"{buf.address:x}-")[1]
+        print(next(line for line in block.splitlines() if line.startswith("VmFlags")))
+    """)
+    assert " hg" in out
 
 
 def test_hundred_thousand_small_buffers_cost_no_mappings():

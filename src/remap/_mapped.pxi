@@ -81,7 +81,8 @@ cdef class MappedStorage(Storage):
             if target != NULL:
                 munmap(target, size)
             raise_errno(err, f"mremap from {self.size} to {size} bytes failed")
-        self.advised = REMAP_HAVE_MREMAP  # mremap keeps the advice; a map-copy-unmap move does not
+        if not REMAP_HAVE_MREMAP:  # mremap keeps any advice given; a map-copy-unmap move does not
+            self.advised = False
         self.resized(<char *>p, size)
         return 0
 
