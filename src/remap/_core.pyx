@@ -167,7 +167,8 @@ cdef class Buffer:
                  bint hugepages=True, max_size=None):
         if self.exports_:
             raise self._pinned("initialize it again")
-        self._free()
+        if self.data != EMPTY:  # initialized (or closed) before: start over
+            self._free()
         self.hugepages = hugepages
         self.max_size_ = MAX_BYTES
         if max_size is not None:
