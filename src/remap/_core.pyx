@@ -20,7 +20,8 @@ from remap._mman cimport (
     MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_ANONYMOUS, MAP_FAILED, MAP_FIXED,
     MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MS_SYNC, PROT_NONE, PROT_READ, PROT_WRITE,
     REMAP_HAVE_MREMAP, madvise, mmap, mprotect, msync, munmap, remap_add, remap_grow_shared,
-    remap_load, remap_resize, remap_store, remap_store_max,
+    remap_guard_add, remap_guard_hit, remap_guard_remove, remap_guard_set, remap_load,
+    remap_resize, remap_store, remap_store_max,
 )
 
 import errno as errno_module

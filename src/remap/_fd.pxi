@@ -33,6 +33,11 @@ cdef class FileBackedStorage(Storage):
     cdef Py_ssize_t reserved   # address space reserved at mapping, or 0
     cdef Py_ssize_t allocated  # file bytes known to be allocated (written, or fallocated here)
     cdef int prot
+    cdef int guard             # the SIGBUS guard's slot for the mapping, or -1
+    cdef bint guarded          # another process can cut the file short: guard the mapping
+
+    def __cinit__(self):
+        self.fd, self.guard = -1, -1
 
     cdef int map_file(self, int fd, Py_ssize_t origin, Py_ssize_t size, Py_ssize_t reserve,
                       bint writable) except -1:
@@ -53,7 +58,19 @@ cdef class FileBackedStorage(Storage):
                 raise_errno(errno, f"mmap of {total} bytes of a file failed")
             self.span = total
         self.base, self.size = self.mapping + origin, size
+        self.reguard()
         return 0
+
+    cdef void reguard(self) noexcept:
+        """Point the SIGBUS guard at the mapping as it is now (if it needs one)."""
+        if self.guarded and self.guard < 0:
+            self.guard = remap_guard_add(self.mapping, self.mapping + self.span)
+        elif self.guarded:
+            remap_guard_set(self.guard, self.mapping, self.mapping + self.span)
+
+    cdef bint cut_short(self) noexcept:
+        """True once another process cut the file under the mapping (its tail now reads zeros)."""
+        return remap_guard_hit(self.guard)
 
     cdef void mapped_flags(self) noexcept:
         self.mapped, self.visible, self.dirty = True, True, PY_SSIZE_T_MAX
@@ -123,9 +140,12 @@ cdef class FileBackedStorage(Storage):
     cdef void grown(self, Py_ssize_t size) noexcept:
         """The file now holds size bytes after the origin."""
         self.size = size
+        self.reguard()
 
     cdef void unmap(self) noexcept:
         """Unmap and close the file; idempotent."""
+        remap_guard_remove(self.guard)
+        self.guard = -1
         if self.mapping != NULL:
             munmap(self.mapping, self.reserved or self.span)
         if self.fd >= 0:
@@ -133,6 +153,7 @@ cdef class FileBackedStorage(Storage):
         self.mapping, self.fd, self.base, self.size, self.span = NULL, -1, EMPTY, 0, 0
 
     def __dealloc__(self):
+        remap_guard_remove(self.guard)
         if self.mapping != NULL:
             munmap(self.mapping, self.reserved or self.span)
         if self.fd >= 0:

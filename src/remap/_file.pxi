@@ -29,7 +29,7 @@ cdef class FileStorage(FileBackedStorage):
     cdef FileStorage open(int fd, bint writable, Py_ssize_t max_size):
         """Map the whole file (an owned descriptor)."""
         cdef FileStorage storage = FileStorage.__new__(FileStorage)
-        storage.fd = fd
+        storage.fd, storage.guarded, storage.peers = fd, True, True
         cdef Py_ssize_t size = os.fstat(fd).st_size
         if max_size and size > max_size:
             raise ValueError(f"the file's {size} bytes are more than max_size={max_size}")
@@ -43,9 +43,16 @@ cdef class FileStorage(FileBackedStorage):
     cdef void publish(self, Py_ssize_t length) noexcept:
         self.length = length
 
+    cdef Py_ssize_t peer_length(self) except -1:
+        """The buffer's own length: no one else changes it, but another process may cut the file."""
+        if self.cut_short():
+            raise ValueError("another process cut the file short under this FileBuffer: its bytes "
+                             "past the cut read as zeros here; close it")
+        return self.length
+
     cdef int cut(self) except -1:
         """Make the file exactly the buffer's length; the capacity shrinks to match."""
-        if not self.readonly and self.size != self.length:
+        if not self.readonly and self.size != self.length and not self.cut_short():
             os.ftruncate(self.fd, self.length)
             self.size = self.allocated = self.length
         return 0

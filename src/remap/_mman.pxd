@@ -11,6 +11,7 @@ cdef extern from *:
     #include <errno.h>
     #include <string.h>
     #include <sys/mman.h>
+    #include <unistd.h>
 
     #if defined(MREMAP_MAYMOVE) && !defined(REMAP_NO_MREMAP)
     #define REMAP_HAVE_MREMAP 1
@@ -81,6 +82,84 @@ cdef extern from *:
     #endif
     }
 
+    /* A file or shared-memory object another process cuts short leaves our mapping of it with
+       pages that fault (SIGBUS). Guarded ranges get private zero pages there instead, and a
+       mark their storage reports at its next access. Ranges are kept in a fixed table the
+       handler reads with atomic loads; the handler is installed with the first range. */
+    #include <signal.h>
+    #include <stdint.h>
+    #define REMAP_GUARD_SLOTS 1024
+
+    typedef struct { char *start; char *end; int hit; } remap_guard_slot;
+    static remap_guard_slot remap_guards[REMAP_GUARD_SLOTS];
+    static struct sigaction remap_guard_previous;
+    static uintptr_t remap_guard_page;
+
+    static void remap_guard_handler(int sig, siginfo_t *info, void *context)
+    {
+        char *address = (char *)info->si_addr;
+        int i;
+        (void)sig; (void)context;
+        for (i = 0; i < REMAP_GUARD_SLOTS; i++) {
+            char *start = __atomic_load_n(&remap_guards[i].start, __ATOMIC_ACQUIRE);
+            char *end = __atomic_load_n(&remap_guards[i].end, __ATOMIC_ACQUIRE);
+            char *page = (char *)((uintptr_t)address & ~(remap_guard_page - 1));
+            if (start != NULL && start <= address && address < end
+                    && mmap(page, (size_t)(end - page), PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
+                __atomic_store_n(&remap_guards[i].hit, 1, __ATOMIC_RELEASE);
+                return;  /* the access runs again, on zeros */
+            }
+        }
+        sigaction(SIGBUS, &remap_guard_previous, NULL);  /* not ours: it faults again, as before */
+    }
+
+    /* Guard [start, end) in a free slot; return the slot, or -1 (then the range is unguarded). */
+    static int remap_guard_add(char *start, char *end)
+    {
+        int i;
+        if (remap_guard_page == 0) {
+            struct sigaction action;
+            memset(&action, 0, sizeof action);
+            action.sa_sigaction = remap_guard_handler;
+            action.sa_flags = SA_SIGINFO;
+            sigemptyset(&action.sa_mask);
+            if (sigaction(SIGBUS, &action, &remap_guard_previous) != 0)
+                return -1;
+            remap_guard_page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        }
+        for (i = 0; i < REMAP_GUARD_SLOTS; i++) {
+            char *expected = NULL;
+            if (__atomic_load_n(&remap_guards[i].start, __ATOMIC_ACQUIRE) == NULL) {
+                remap_guards[i].hit = 0;
+                __atomic_store_n(&remap_guards[i].end, end, __ATOMIC_RELEASE);
+                if (__atomic_compare_exchange_n(&remap_guards[i].start, &expected, start, 0,
+                                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                    return i;
+            }
+        }
+        return -1;
+    }
+
+    static void remap_guard_set(int slot, char *start, char *end)
+    {
+        if (slot < 0)
+            return;
+        __atomic_store_n(&remap_guards[slot].end, end, __ATOMIC_RELEASE);
+        __atomic_store_n(&remap_guards[slot].start, start, __ATOMIC_RELEASE);
+    }
+
+    static void remap_guard_remove(int slot)
+    {
+        if (slot >= 0)
+            __atomic_store_n(&remap_guards[slot].start, NULL, __ATOMIC_RELEASE);
+    }
+
+    static int remap_guard_hit(int slot)
+    {
+        return slot >= 0 && __atomic_load_n(&remap_guards[slot].hit, __ATOMIC_ACQUIRE);
+    }
+
     /* The shared header's fields are read and written by several processes at once. */
     static inline long long remap_load(const long long *field)
     {
@@ -107,6 +186,10 @@ cdef extern from *:
                        void *target) nogil
     void *remap_grow_shared(void *old, size_t old_size, size_t new_size, int may_move, int fd,
                             int prot) nogil
+    int remap_guard_add(char *start, char *end) nogil
+    void remap_guard_set(int slot, char *start, char *end) nogil
+    void remap_guard_remove(int slot) nogil
+    int remap_guard_hit(int slot) nogil
     long long remap_load(const long long *field) nogil
     void remap_store(long long *field, long long value) nogil
     void remap_store_max(long long *field, long long value) nogil

@@ -65,7 +65,7 @@ cdef class SharedStorage(FileBackedStorage):
         cdef SharedStorage storage = SharedStorage.__new__(SharedStorage)
         cdef int fd = open_memfd() if name is None else _posixshmem.shm_open(
             name, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
-        storage.fd, storage.name = fd, name
+        storage.fd, storage.name, storage.guarded = fd, name, name is not None
         try:
             allocate_file(fd, 0, PAGE + size)
         except BaseException:
@@ -84,7 +84,7 @@ cdef class SharedStorage(FileBackedStorage):
     cdef SharedStorage attach(int fd, str name):
         """Map shared memory another process made, from its (owned) descriptor."""
         cdef SharedStorage storage = SharedStorage.__new__(SharedStorage)
-        storage.fd, storage.name = fd, name
+        storage.fd, storage.name, storage.guarded = fd, name, name is not None
         if name is None:
             check_unshrinkable(fd)
         file_size, (_, _, length, size, _, dirty, max_size) = read_header(fd)
@@ -104,6 +104,9 @@ cdef class SharedStorage(FileBackedStorage):
         """The length peers published; first, if one grew the memory, how far it may be mapped."""
         cdef long long length = remap_load(&self.header().length)
         cdef long long size = remap_load(&self.header().size)
+        if self.cut_short():
+            raise ValueError(f"another process cut the shared memory {self.name!r} short: its "
+                             f"bytes past the cut read as zeros here; close it")
         if size != self.known_size:
             self.check_size(size)
         if not 0 <= length <= size:
