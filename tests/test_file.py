@@ -143,3 +143,24 @@ def test_pickle_refuses_and_copy_is_private(tmp_path):
         duplicate = copy.copy(file)
         duplicate += b"d"
         assert type(duplicate) is remap.Buffer and file == b"abc"
+
+
+def test_a_file_cut_short_by_another_process_is_an_error_not_sigbus(tmp_path):
+    path = tmp_path / "data"
+    out = run_child(f"""
+        import os, subprocess, sys, remap
+        file = remap.FileBuffer({str(path)!r}, "w+")
+        file += b"x" * (1 << 20)
+        view = memoryview(file)
+        subprocess.run([sys.executable, "-c", "import os; os.truncate({str(path)!r}, 4096)"],
+                       check=True)
+        print(view[4095], view[-1])  # the page past the cut reads as zero: no SIGBUS
+        try:
+            file[0]
+        except ValueError as error:
+            print("ValueError", "cut" in str(error))
+        view.release()
+        file.close()
+        print(os.path.getsize({str(path)!r}))  # close does not write over the other's cut
+    """)
+    assert out.split() == ["120", "0", "ValueError", "True", "4096"]

@@ -261,3 +261,22 @@ def test_close_is_idempotent_and_releases_the_descriptor():
     shared.close()
     with pytest.raises(OSError):
         os.fstat(fd)
+
+
+def test_a_named_object_cut_short_by_a_peer_is_an_error_not_sigbus():
+    out = run_child("""
+        import os, numpy as np, remap
+        shared = remap.SharedBuffer(1 << 20, name=f"remap-cut-{os.getpid()}")
+        shared.unlink()  # the name goes; the open descriptor keeps the object
+        view = np.frombuffer(shared, "u1")
+        view[:] = 7
+        os.ftruncate(shared.fileno(), 0)  # what any process that can open the name may do
+        print(int(view[-1]), int(view.sum()))  # the cut pages read as zeros: no SIGBUS
+        try:
+            len(shared)
+        except ValueError as error:
+            print("ValueError", "cut" in str(error))
+        del view
+        shared.close()
+    """)
+    assert out.split() == ["0", "0", "ValueError", "True"]

@@ -374,7 +374,7 @@ cdef class Buffer:
         cdef Py_ssize_t new_length
         hi = min(hi, self.length)  # a callback may have shrunk the buffer since lo and hi were taken
         lo = min(lo, hi)
-        if lo == self.length:
+        if lo == self.length and n:
             return self._append_bytes(src, n)
         if lo == 0 and n < hi:
             self._consume(hi - n)
