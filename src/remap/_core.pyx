@@ -10,7 +10,7 @@ from cpython.number cimport PyNumber_Index
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.ref cimport PyObject
 from cpython.object cimport Py_EQ, Py_GE, Py_GT, Py_LE, Py_LT, Py_NE
-from libc.errno cimport EINTR, ENOMEM, errno
+from libc.errno cimport EAGAIN, EINTR, ENOMEM, errno
 from libc.float cimport FLT_MAX
 from libc.stdint cimport uint64_t
 from libc.string cimport memchr, memcmp, memcpy, memmove, memset
@@ -27,6 +27,7 @@ from remap._mman cimport (
 import errno as errno_module
 import fcntl
 import os
+import resource
 import struct
 from collections.abc import MutableSequence
 
@@ -102,6 +103,7 @@ include "_cache.pxi"
 include "_fd.pxi"
 include "_shared.pxi"
 include "_file.pxi"
+include "_locked.pxi"
 
 
 @cython.final
@@ -165,14 +167,19 @@ cdef class Buffer:
 
     @cython.critical_section
     def __init__(self, source=None, encoding=None, errors=None, *, capacity=0,
-                 bint hugepages=True, max_size=None):
+                 bint hugepages=True, max_size=None, bint secret=False, bint strict=True,
+                 bint secretmem=False):
         if self.exports_:
             raise self._pinned("initialize it again")
         if self.data != EMPTY:  # initialized (or closed) before: start over
             self._free()
         self.hugepages = hugepages
         self.max_size_ = MAX_BYTES
-        if max_size is not None:
+        if secret or secretmem:
+            if max_size is not None:
+                raise ValueError("a secret buffer cannot take max_size: it grows by moving")
+            self._adopt(LockedStorage.allocate(PAGE, strict, secretmem), 0)
+        elif max_size is not None:
             self.max_size_ = size_arg(max_size, "max_size")
             self._adopt(ReservedStorage.allocate(self.max_size_, hugepages), 0)
         if capacity != 0:
@@ -320,6 +327,8 @@ cdef class Buffer:
         cdef bint shrinking = n < self.length
         if shrinking and self.exports_:
             raise self._pinned(f"shrink it from {self.length} to {n} bytes")
+        if shrinking and self.storage.secret:
+            explicit_bzero(self.data + n, self.length - n)
         if n > self.length:
             if n > self.capacity_ and self.storage.visible:
                 self._reshape(n)  # exactly: every byte of room here is allocated memory or disk
@@ -341,8 +350,10 @@ cdef class Buffer:
             return self._set_length(0)
         if self.exports_:
             raise self._pinned(f"remove {n} bytes from its front")
-        if self.storage.visible:  # a file's or peers' first byte stays first: move the rest down
+        if self.storage.visible or self.storage.secret:  # the first byte stays first
             memmove(self.data, self.data + n, self.length - n)
+            if self.storage.secret:
+                explicit_bzero(self.data + self.length - n, n)
             self._set_len(self.length - n)
             return 0
         self.head += n
@@ -505,6 +516,14 @@ cdef class Buffer:
     def address(self):
         """The first live byte's address as an int (it changes when the mapping moves); 0 when none."""
         return 0 if self.data == NULL or self.data == EMPTY else <size_t>self.data
+
+    @property
+    def protection(self):
+        """For a secret buffer, what the kernel granted: {"locked", "no_dump", "wipe_on_fork",
+        "guard_pages", "secretmem": bool} (and "unavailable": why, if strict=False took less);
+        None for other buffers."""
+        self._check_open()
+        return self.storage.protection()
 
     @property
     def exports(self):
@@ -1039,11 +1058,14 @@ cdef class Buffer:
         name = "remap.Buffer" if type(self) is Buffer else type(self).__name__
         if self.data == NULL:
             return f"<closed {name}>"
-        head = PyBytes_FromStringAndSize(self.data, min(self.length, 64))
-        more = f" + {self.length - 64} more bytes" if self.length > 64 else ""
+        head = PyBytes_FromStringAndSize(self.data, min(self.length, 64)) if not \
+            self.storage.secret else f"<{self.length} secret bytes>"
+        more = f" + {self.length - 64} more bytes" if self.length > 64 and not \
+            self.storage.secret else ""
         kind = self.storage.kind() + (f" max_size={self.max_size_}" if self.max_size is not None else "")
         pins = f", exports={self.exports_}" if self.exports_ else ""
-        return f"{name}({head!r}{more}, capacity={self.capacity_}, {kind}{pins})"
+        shown = head if self.storage.secret else repr(head)
+        return f"{name}({shown}{more}, capacity={self.capacity_}, {kind}{pins})"
 
 
 

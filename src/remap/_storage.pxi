@@ -15,6 +15,7 @@ cdef class Storage:
     cdef bint visible          # others see the bytes (a file, peers): base stays put, length is published
     cdef bint peers            # other processes change the length and the size: sync before access
     cdef bint readonly         # the bytes cannot be written
+    cdef bint secret           # zero every byte let go of; show none of them in repr
 
     cdef Py_ssize_t fit(self, Py_ssize_t n) noexcept:
         """The size this kind gives a region asked to hold n bytes."""
@@ -46,6 +47,10 @@ cdef class Storage:
 
     cdef void publish(self, Py_ssize_t length) noexcept:
         """Tell the backing the buffer's length is now length (visible kinds)."""
+
+    cdef dict protection(self):
+        """What protects the bytes (secret kinds), or None."""
+        return None
 
     cdef Py_ssize_t peer_length(self) except -1:
         """The length other processes last published, checked against the backing (peers kinds)."""
