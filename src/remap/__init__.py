@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from remap._core import (
-    HAVE_MREMAP, MAP_THRESHOLD, PAGESIZE, Buffer, FileBuffer, SharedBuffer, cache_info,
+    HAVE_MREMAP, MAP_THRESHOLD, PAGESIZE, Buffer, FileBuffer, Ring, SharedBuffer, cache_info,
     configure_cache,
 )
 from remap._io import BufferIO
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"  # the one place the version is written: pyproject.toml reads it from here
 
 __all__ = ["HAVE_MREMAP", "MAP_THRESHOLD", "PAGESIZE", "Array", "Buffer", "BufferIO",
-           "FileBuffer", "SharedBuffer", "View", "__version__", "cache_info", "configure_cache"]
+           "FileBuffer", "Ring", "SharedBuffer", "View", "__version__", "cache_info", "configure_cache"]
 
 
 def __getattr__(name: str) -> Any:

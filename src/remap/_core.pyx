@@ -2,7 +2,8 @@
 
 cimport cython
 from cpython.buffer cimport (
-    PyBUF_FORMAT, PyBUF_ND, PyBUF_SIMPLE, PyBUF_STRIDES, PyBUF_WRITABLE, PyBuffer_Release,
+    PyBUF_FORMAT, PyBUF_ND, PyBUF_SIMPLE, PyBUF_STRIDES, PyBUF_WRITABLE, PyBuffer_FillInfo,
+    PyBuffer_Release,
     PyObject_CheckBuffer, PyObject_GetBuffer,
 )
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -104,6 +105,7 @@ include "_fd.pxi"
 include "_shared.pxi"
 include "_file.pxi"
 include "_locked.pxi"
+include "_mirror.pxi"
 
 
 @cython.final
@@ -1095,6 +1097,7 @@ cdef int sequence_assign(object self, Py_ssize_t i, PyObject *value) except -1:
 
 include "_writers.pxi"
 include "_buffers.pxi"
+include "_ring.pxi"
 
 
 MutableSequence.register(Buffer)

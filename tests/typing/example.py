@@ -6,7 +6,9 @@ needed is itself an error, so a stub that grew too lenient fails the check.
 
 import copy
 import io
+import os
 import pickle
+import tempfile
 from collections.abc import Iterator
 
 import numpy as np
@@ -55,6 +57,27 @@ def numbers() -> NDArray[np.float64]:
     return total
 
 
+def shared_and_rings() -> None:
+    """A SharedBuffer seen through a second handle, a Ring, a secret, a FileBuffer."""
+    shared = remap.SharedBuffer(4)
+    other = remap.SharedBuffer.attach(shared.fileno())
+    other += b"!"
+    ring = remap.Ring(when_full="grow")
+    written: int = ring.write(b"abc")
+    with ring.readable() as view:
+        first: int = view[0]
+    ring.consume(1)
+    key = remap.Buffer(b"k", secret=True)
+    protection = key.protection
+    assert (len(shared), written, first, ring.read(), protection and protection["locked"]) == (
+        5, 3, 97, b"bc", True)
+    with tempfile.TemporaryDirectory() as directory:
+        with remap.FileBuffer(os.path.join(directory, "log"), "x+") as log:
+            log += b"entry"
+            log.flush()
+        assert os.path.getsize(os.path.join(directory, "log")) == 5
+
+
 def main() -> None:
     assert b"".join(frames(iter([b"a\nb", b"c\n"]))) == b"a\nbc\n"
     assert fill(remap.BufferIO(b"x" * 10), 4) == b"xxxx"
@@ -70,6 +93,7 @@ def main() -> None:
     assert (first, duplicate.frame_id, byte) == (b"line one\n", 7, 97)
     assert again == frame and type(again) is Frame and sliced == b"bc"
     assert numbers().shape == (4,) and remap.__version__
+    shared_and_rings()
 
 
 def rejected_by_the_stubs() -> None:
@@ -77,6 +101,7 @@ def rejected_by_the_stubs() -> None:
     remap.Buffer().append("x")  # type: ignore[arg-type]
     remap.Buffer().extend(1.5)  # type: ignore[arg-type]
     remap.Buffer(b"x").find(b"x", start=0)  # type: ignore[call-arg]
+    remap.Ring(when_full="block")  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,112 @@
+# Mirror storage: a memfd's pages mapped twice, back to back, inside one address-space
+# reservation, so any size bytes from any offset are one contiguous range: a ring whose wrap
+# is invisible. A shared ring has a header page (head and tail) before the pages.
+
+
+cdef extern from *:
+    """
+    typedef struct { long long magic, version, size, head, tail; } remap_ring_header;
+    """
+    ctypedef struct RingHeader "remap_ring_header":
+        long long magic, version, size, head, tail
+
+cdef long long RING_MAGIC = 0x31474e4970616d65  # b"emapRNG1", little-endian
+cdef str RING_FORMAT = "=5q"
+
+
+@cython.final
+@cython.internal
+cdef class MirrorStorage(Storage):
+    """size bytes of a memfd mapped at base and again at base + size (after a header page if shared)."""
+
+    cdef int fd
+    cdef char *reservation       # the header page (shared) or the first mapping
+    cdef Py_ssize_t origin       # file bytes before the ring's pages: PAGE if shared, else 0
+    cdef RingHeader *header      # head and tail shared with another process, or NULL
+
+    def __cinit__(self):
+        self.fd = -1
+
+    @staticmethod
+    cdef MirrorStorage create(Py_ssize_t size, bint shared):
+        cdef MirrorStorage storage = MirrorStorage.__new__(MirrorStorage)
+        storage.fd = os.memfd_create("remap.Ring", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        storage.origin = PAGE if shared else 0
+        allocate_file(storage.fd, 0, storage.origin + size)
+        if shared:  # its size is fixed for good: no peer can shrink or grow it under the other
+            fcntl.fcntl(storage.fd, fcntl.F_ADD_SEALS,
+                        fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+        storage.map_twice(size)
+        if shared:
+            storage.header.size, storage.header.version = size, 1
+            remap_store(&storage.header.magic, RING_MAGIC)
+        return storage
+
+    @staticmethod
+    cdef MirrorStorage attach(int fd):
+        """Map a shared ring another process made, from its (owned) descriptor."""
+        cdef MirrorStorage storage = MirrorStorage.__new__(MirrorStorage)
+        storage.fd, storage.origin = fd, PAGE
+        seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS) if os.fstat(fd).st_size else 0
+        if seals & (fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW) != fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW:
+            raise ValueError("refusing to attach: not a shared remap.Ring sealed against resizing")
+        file_size = os.fstat(fd).st_size
+        magic, version, size, head, tail = struct.unpack(
+            RING_FORMAT, os.pread(fd, struct.calcsize(RING_FORMAT), 0))
+        if magic != RING_MAGIC or version != 1:
+            raise ValueError("not a shared remap.Ring (bad header magic)")
+        if not 0 < size == file_size - PAGE or size % PAGE:
+            raise ValueError(f"corrupt ring header: size {size} for a file of {file_size} bytes")
+        storage.map_twice(size)
+        return storage
+
+    cdef int map_twice(self, Py_ssize_t size) except -1:
+        """Reserve the address space, then map the pages twice into it (never a gap to lose)."""
+        cdef char *reservation = map_anonymous(self.origin + 2 * size, PROT_NONE)
+        cdef char *base = reservation + self.origin
+        try:
+            self.map_at(base, size, self.origin)
+            self.map_at(base + size, size, self.origin)
+            if self.origin:
+                self.map_at(reservation, PAGE, 0)
+        except BaseException:
+            munmap(reservation, self.origin + 2 * size)
+            raise
+        self.reservation, self.base, self.size, self.mapped = reservation, base, size, True
+        self.header = <RingHeader *>reservation if self.origin else NULL
+        return 0
+
+    cdef int map_at(self, char *start, Py_ssize_t length, Py_ssize_t offset) except -1:
+        if mmap(start, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, self.fd,
+                offset) == MAP_FAILED:
+            raise_errno(errno, f"mapping {length} bytes of a ring failed")
+        return 0
+
+    cdef int grow(self, Py_ssize_t size, Py_ssize_t start, Py_ssize_t length) except -1:
+        """Grow the ring to size bytes, keeping the length bytes from offset start in order.
+
+        The pages stay where they are in the memfd; only a wrapped part is copied, once, to
+        follow the rest. The new mapping is made before the old one goes.
+        """
+        cdef char *old = self.reservation
+        cdef Py_ssize_t old_size = self.size
+        cdef Py_ssize_t wrapped = max(start + length - old_size, 0)
+        allocate_file(self.fd, self.origin + old_size, self.origin + size)
+        self.map_twice(size)
+        if wrapped:
+            memcpy(self.base + old_size, self.base, wrapped)
+        munmap(old, self.origin + 2 * old_size)
+        return 0
+
+    cdef void release(self) noexcept:
+        if self.reservation != NULL:
+            munmap(self.reservation, self.origin + 2 * self.size)
+        if self.fd >= 0:
+            close(self.fd)
+        self.reservation, self.header, self.base, self.size, self.fd = NULL, NULL, EMPTY, 0, -1
+
+    def __dealloc__(self):
+        self.release()
+
+    cdef str kind(self):
+        return "mirror"
