@@ -150,9 +150,10 @@ cdef class LockedStorage(Storage):
             err = errno
             if self.strict:
                 raise memlock_error(err, size, "mlock of")
+            self.obtained["locked"] = False  # and it stays so: part of the bytes is not locked
             self.obtained["unavailable"] = f"mlock: {os.strerror(err)}"
-        else:
-            self.obtained["locked"] = True
+        else:  # locked only if every part of it is
+            self.obtained["locked"] = "mlock" not in self.obtained.get("unavailable", "")
         self.advise(start, size, MADV_DONTDUMP, "no_dump")
         self.advise(start, size, MADV_WIPEONFORK, "wipe_on_fork")
         return 0
