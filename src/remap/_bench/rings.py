@@ -123,7 +123,8 @@ def remote_stream(peer, total, size):
 
 
 def receive_shared_memory(segment, count, size):
-    """The consumer of the hand-written SharedMemory ring: two slices when a message wraps."""
+    """The consumer of the hand-written SharedMemory ring: in place, or two slices joined when a
+    message wraps (the Ring's consumer works in place always, the Pipe's gets a copy always)."""
     import struct
     buf, capacity, head = segment.buf, segment.size - 16, 0
     for _ in range(count):
@@ -131,7 +132,10 @@ def receive_shared_memory(segment, count, size):
             pass
         at = head % capacity
         first = min(size, capacity - at)
-        bytes(buf[16 + at: 16 + at + first]) + bytes(buf[16: 16 + size - first])
+        if first == size:  # in place, as the Ring's consumer works
+            buf[16 + at + size - 1]
+        else:  # wrapped: the two parts joined into a copy
+            (bytes(buf[16 + at: 16 + at + first]) + bytes(buf[16: 16 + size - first]))[size - 1]
         head += size
         struct.pack_into("q", buf, 0, head)
     del buf
