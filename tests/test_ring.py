@@ -87,6 +87,30 @@ def test_views_pin_consumption_and_growth():
         len(ring)
 
 
+def test_a_view_kept_past_its_memoryview_cannot_export_again():
+    ring = remap.Ring(PAGE, when_full="grow")
+    ring.write(b"abc")
+    with ring.readable() as view:
+        exporter = view.obj
+    ring.consume(3)
+    ring.write(b"x" * 3 * PAGE)  # grows: the old pages are gone
+    with pytest.raises(BufferError, match="once"):
+        memoryview(exporter)
+
+
+def test_an_index_that_closes_the_ring_is_caught():
+    ring = remap.Ring(PAGE)
+    ring.write(b"abc")
+
+    class Closing:
+        def __index__(self):
+            ring.close()
+            return 2
+
+    with pytest.raises(ValueError, match="closed"):
+        ring.peek(Closing())
+
+
 class AgainstDeque(RuleBasedStateMachine):
     """Random writes, reads, peeks, consumes, growth and live views, against a deque of bytes."""
 

@@ -13,11 +13,15 @@ cdef class RingView:
     cdef char *start
     cdef Py_ssize_t length
     cdef bint free_space
+    cdef bint exported  # it exports once: kept past its memoryview (mv.obj) it would go stale
 
     def __getbuffer__(self, Py_buffer *buffer, int flags):
+        if self.exported:
+            raise BufferError("a Ring view is exported once: call readable() or writable() again")
         if not self.free_space and flags & PyBUF_WRITABLE:
             raise BufferError("a Ring's readable bytes are read-only: write() or writable() them")
         PyBuffer_FillInfo(buffer, self, self.start, self.length, not self.free_space, flags)
+        self.exported = True
         if self.free_space:
             self.ring.writing += 1
         else:
@@ -202,8 +206,9 @@ cdef class Ring:
     @cython.critical_section
     def peek(self, n=-1, /):
         """Up to n readable bytes (all if n is negative), left in the ring."""
+        cdef Py_ssize_t wanted = -1 if n is None else PyNumber_AsSsize_t(n, NULL)  # may run code
         cdef Py_ssize_t used = self._used()
-        cdef Py_ssize_t count = used if n is None or n < 0 else min(PyNumber_AsSsize_t(n, NULL), used)
+        cdef Py_ssize_t count = used if wanted < 0 else min(wanted, used)
         return PyBytes_FromStringAndSize(self.storage.base + self._head() % self.storage.size, count)
 
     @cython.critical_section
