@@ -21,7 +21,10 @@ def configure_cache(max_bytes: SupportsIndex | None = None,
 def cache_info() -> dict[str, int]: ...
 
 @disjoint_base
-class Buffer:
+class _BufferCore:  # remap._core.BufferCore at runtime, internal: the fields and the storage rule
+    ...
+
+class Buffer(_BufferCore):
     @overload
     def __init__(self, source: SupportsIndex | _BytesLike | Iterable[SupportsIndex] | None = None,
                  *, capacity: SupportsIndex = 0, hugepages: bool = True,

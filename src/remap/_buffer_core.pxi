@@ -1,0 +1,378 @@
+# BufferCore: what a Buffer holds, and the one place that decides what may move. The public
+# face, bytearray's API, is Buffer (_core.pyx), which adds only methods.
+
+
+@cython.internal
+@cython.auto_pickle(False)  # Buffer pickles itself (__reduce_ex__)
+@cython.no_gc  # its one object field, the storage, holds no references (subclasses get GC)
+cdef class BufferCore:
+    """A Buffer's fields, storage decisions, length changes, writes and buffer exports."""
+
+    cdef char *data             # the first live byte; NULL once closed, never NULL while open
+    cdef Py_ssize_t length      # bytes in use
+    cdef Py_ssize_t capacity_   # bytes writable from data on without a system call
+    cdef Py_ssize_t head        # consumed bytes between the storage's base and data
+    cdef Py_ssize_t max_size_   # the most bytes this buffer may hold
+    cdef Py_ssize_t exports_    # live buffer exports
+    cdef Storage storage        # where the bytes live; never None while the object lives
+    cdef bint hugepages
+
+    def __cinit__(self):  # takes no arguments, so a subclass's __new__ may take any
+        self._adopt(NO_STORAGE, 0)
+        self.max_size_ = MAX_BYTES
+
+    def __dealloc__(self):
+        if self.storage is not None:
+            self.storage.release()
+
+    # -- storage: the one place that decides what may move --
+
+    cdef inline void _adopt(self, Storage storage, Py_ssize_t head) noexcept:
+        """Hold storage, with its first head bytes consumed; re-read where the bytes are."""
+        self.storage, self.head = storage, head
+        self.data = storage.base + head
+        self.capacity_ = storage.size - head
+
+    cdef inline void _mark_dirty(self, Py_ssize_t end) noexcept:
+        """Bytes up to end (from data) may now be nonzero."""
+        if self.head + end > self.storage.dirty:
+            self.storage.dirty = self.head + end
+
+    cdef inline int _room(self, Py_ssize_t needed) except -1:
+        """Make capacity at least needed bytes, growing geometrically."""
+        if needed > self.capacity_:
+            self._grow(needed)
+        return 0
+
+    cdef int _grow(self, Py_ssize_t needed) except -1:
+        """Room for needed bytes: drop a consumed prefix that outweighs the live bytes, else grow."""
+        if needed > self.max_size_:
+            raise MemoryError(f"{needed} bytes is more than this buffer's max_size={self.max_size_}"
+                              if self.max_size_ < MAX_BYTES else
+                              f"{needed} bytes is larger than any mapping can be")
+        if self.head and not self.exports_ and (
+                self.head >= self.length or self.head + needed > self.max_size_):
+            self._compact()  # O(length) <= O(bytes consumed): amortized O(1) a byte
+            if needed <= self.capacity_:
+                return 0
+        cdef Py_ssize_t target = min(max(needed, self.capacity_ + (self.capacity_ >> 1)),
+                                     self.max_size_ - self.head)
+        if self.storage.visible:  # room in a file or shared memory is allocated: keep it modest
+            target = min(target, needed + VISIBLE_SPARE)
+        try:
+            self._reshape(max(target, needed))
+        except MemoryError:
+            if target <= needed:
+                raise
+            self._reshape(needed)
+        if needed > self.capacity_:
+            raise MemoryError(f"{needed} bytes do not fit in this buffer's max_size={self.max_size_}")
+        return 0
+
+    cdef void _compact(self) noexcept:
+        """Move the live bytes to the storage's base, dropping the consumed prefix (no exports!)."""
+        memmove(self.storage.base, self.data, self.length)
+        self._adopt(self.storage, 0)
+
+    cdef int _reshape(self, Py_ssize_t capacity) except -1:
+        """Room for capacity (>= length) bytes from the head, keeping the bytes.
+
+        In place where the storage can; else, only while nothing is exported, moved or copied
+        into a region of the kind that suits the new size.
+        """
+        cdef Storage storage = self.storage
+        cdef Py_ssize_t size = storage.fit(self.head + capacity)
+        if storage.resize_in_place(size):
+            self._adopt(storage, self.head)
+            return 0
+        if self.exports_:
+            raise self._pinned(f"move it to make room for {capacity} bytes")
+        cdef Storage fresh = storage.successor(capacity, self.hugepages)
+        if fresh is None:
+            storage.resize_moving(size)
+            self._adopt(storage, self.head)
+            return 0
+        memcpy(fresh.base, self.data, self.length)
+        if fresh.dirty < self.length:
+            fresh.dirty = self.length
+        storage.release()
+        self._adopt(fresh, 0)
+        return 0
+
+    cdef void _free(self) noexcept:
+        """Give the storage back: the buffer is empty and holds no memory (no exports!)."""
+        self.storage.release()
+        self._adopt(NO_STORAGE, 0)
+        self.length = 0
+
+    cdef object _pinned(self, str action):
+        return BufferError(f"cannot {action}: {self.exports_} buffer export(s) alive "
+                           f"(memoryview, numpy array, ...); release them first")
+
+    cdef inline int _check_open(self) except -1:
+        """ValueError if closed; else, for shared memory, take up what other processes changed."""
+        if self.data == NULL:
+            raise ValueError("operation on a closed remap.Buffer")
+        if self.storage.peers:
+            self._sync()
+        return 0
+
+    cdef inline int _check_writable(self) except -1:
+        """_check_open, and TypeError if the bytes are read-only (a file opened with "r")."""
+        self._check_open()
+        if self.storage.readonly:
+            raise TypeError(f"this {type(self).__name__} is read-only")
+        return 0
+
+    cdef int _sync(self) except -1:
+        """Take the length other processes published, mapping more of the memory if it grew."""
+        cdef Py_ssize_t n = self.storage.peer_length()
+        if n > self.capacity_:
+            self._reshape(n)
+        self.length = n
+        return 0
+
+    cdef inline void _set_len(self, Py_ssize_t n) noexcept:
+        """Set the length field, publishing it where others see the bytes."""
+        self.length = n
+        if self.storage.visible:
+            self.storage.publish(n)
+
+    # -- length --
+
+    cdef int _set_length(self, Py_ssize_t n) except -1:
+        """Set the length; new bytes read as zero, and a shrink gives back unused room."""
+        cdef Py_ssize_t known_zero
+        cdef bint shrinking = n < self.length
+        if shrinking and self.exports_:
+            raise self._pinned(f"shrink it from {self.length} to {n} bytes")
+        if shrinking and self.storage.secret:
+            explicit_bzero(self.data + n, self.length - n)
+        if n > self.length:
+            if n > self.capacity_ and self.storage.visible:
+                self._reshape(n)  # exactly: every byte of room here is allocated memory or disk
+            self._room(n)
+            known_zero = self.storage.dirty - self.head
+            if known_zero > self.length:
+                memset(self.data + self.length, 0, min(n, known_zero) - self.length)
+            self._mark_dirty(n)
+        self._set_len(n)
+        if n == 0 and self.head:
+            self._adopt(self.storage, 0)  # nothing left to keep: start again at the base
+        if shrinking and n <= self.capacity_ >> 1:
+            self._reshape(n)
+        return 0
+
+    cdef int _consume(self, Py_ssize_t n) except -1:
+        """Remove the first n bytes without moving the rest; whole consumed pages go back."""
+        if n == self.length:
+            return self._set_length(0)
+        if self.exports_:
+            raise self._pinned(f"remove {n} bytes from its front")
+        if self.storage.visible or self.storage.secret:  # the first byte stays first
+            memmove(self.data, self.data + n, self.length - n)
+            if self.storage.secret:
+                explicit_bzero(self.data + self.length - n, n)
+            self._set_len(self.length - n)
+            return 0
+        self.head += n
+        self.data += n
+        self.length -= n
+        self.capacity_ -= n
+        if self.head >= self.storage.release_at:
+            self._adopt(self.storage, self.head - self.storage.give_back(self.head))
+        return 0
+
+    cdef inline int _append_bytes(self, const char *src, Py_ssize_t n) except -1:
+        """Copy n bytes from src (which must not point into this buffer) to the end."""
+        cdef Py_ssize_t end = self.length + n
+        if end > self.capacity_:
+            self._grow(end)
+        if self.storage.visible and n >= WRITE_MIN:  # a file's or memfd's pages, faulted or not
+            self.storage.write(self.head + self.length, src, n)
+        else:
+            memcpy(self.data + self.length, src, n)
+        self._set_len(end)
+        self._mark_dirty(end)
+        return 0
+
+    cdef int _replace(self, Py_ssize_t lo, Py_ssize_t hi, const char *src, Py_ssize_t n) except -1:
+        """Replace bytes [lo, hi) with n bytes from src (which must not point into this buffer).
+
+        Replacing a prefix with fewer bytes consumes the difference: the rest does not move.
+        """
+        cdef Py_ssize_t new_length
+        hi = min(hi, self.length)  # a callback may have shrunk the buffer since lo and hi were taken
+        lo = min(lo, hi)
+        if lo == self.length and n:
+            return self._append_bytes(src, n)
+        if lo == 0 and n < hi:
+            self._consume(hi - n)
+            hi = n
+        new_length = self.length - (hi - lo) + n
+        if new_length < self.length and self.exports_:
+            raise self._pinned(f"shrink it from {self.length} to {new_length} bytes")
+        if new_length > self.capacity_:
+            self._grow(new_length)
+        if hi != lo + n:
+            memmove(self.data + lo + n, self.data + hi, self.length - hi)
+        if n:
+            memcpy(self.data + lo, src, n)
+        if new_length < self.length:
+            return self._set_length(new_length)
+        self._set_len(new_length)
+        self._mark_dirty(new_length)
+        return 0
+
+    cdef bint _append_bytes_like(self, object source) except -1:
+        """Append source if it is bytes-like, bytes by the fast path; False if it is not."""
+        if type(source) is bytes:
+            self._append_bytes(PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
+        elif PyObject_CheckBuffer(source):
+            self._replace_from(self.length, self.length, source)
+        else:
+            return False
+        return True
+
+    cdef Py_ssize_t _replace_from(self, Py_ssize_t lo, Py_ssize_t hi, object source) except -1:
+        """Replace bytes [lo, hi) with a bytes-like object's bytes (copied first if it aliases us).
+
+        Returns how many bytes went in; hi = -1 overwrites as a file write does (see _write).
+        """
+        cdef Py_buffer view
+        if type(source) is bytes:  # cannot point into this buffer: no export, no copy
+            return self._write(lo, hi, PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
+        try:
+            PyObject_GetBuffer(source, &view, PyBUF_SIMPLE)
+        except BufferError:
+            source = memoryview(source).tobytes()
+            PyObject_GetBuffer(source, &view, PyBUF_SIMPLE)
+        try:
+            self._check_open()
+            if not self.storage.base <= <char *>view.buf < self.storage.base + self.storage.size:
+                return self._write(lo, hi, <char *>view.buf, view.len)
+            source = PyBytes_FromStringAndSize(<char *>view.buf, view.len)  # it aliases us
+        finally:
+            PyBuffer_Release(&view)
+        return self._write(lo, hi, PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
+
+    cdef Py_ssize_t _write(self, Py_ssize_t lo, Py_ssize_t hi, const char *src,
+                           Py_ssize_t n) except -1:
+        """_replace, where hi = -1 overwrites n bytes from lo as a file write does.
+
+        A file write zero-fills any gap between the end and lo, and writes nothing for n = 0.
+        Returns n.
+        """
+        self._check_writable()
+        if hi == -1:
+            if n == 0:
+                return 0
+            if lo > self.length:
+                self._set_length(lo)
+            hi = min(lo + n, self.length)
+        self._replace(lo, hi, src, n)
+        return n
+
+    cdef int _range(self, object start, object end, Py_ssize_t *lo, Py_ssize_t *hi) except -1:
+        """start and end (None, or indexes as str.find takes them) clamped to the length.
+
+        lo may end up past hi, or past the length, where nothing can be found.
+        """
+        lo[0] = 0 if start is None else PyNumber_AsSsize_t(start, NULL)
+        hi[0] = PY_SSIZE_T_MAX if end is None else PyNumber_AsSsize_t(end, NULL)
+        self._check_open()
+        if lo[0] < 0:
+            lo[0] = max(lo[0] + self.length, 0)
+        if hi[0] < 0:
+            hi[0] = max(hi[0] + self.length, 0)
+        hi[0] = min(hi[0], self.length)
+        return 0
+
+    cdef Py_ssize_t _find(self, object sub, object start, object end, bint backwards) except -2:
+        """The index of sub in [start:end], searching from the front or the back; -1 if absent."""
+        cdef Py_ssize_t lo, hi, last
+        cdef const char *found
+        cdef bytes needle = needle_bytes(sub)
+        cdef const char *text = needle
+        cdef Py_ssize_t n = len(needle)
+        self._range(start, end, &lo, &hi)
+        if hi - lo < n:
+            return -1
+        if n == 0:
+            return hi if backwards else lo
+        if not backwards:
+            found = <const char *>memmem(self.data + lo, hi - lo, text, n)
+            return -1 if found == NULL else found - self.data
+        last = hi - n  # the last place a match can start
+        while last >= lo:
+            found = <const char *>memrchr(self.data + lo, text[0], last - lo + 1)
+            if found == NULL:
+                return -1
+            if memcmp(found, text, n) == 0:
+                return found - self.data
+            last = found - self.data - 1
+        return -1
+
+    cdef int _reserve(self, Py_ssize_t n) except -1:
+        if n > self.max_size_:
+            raise MemoryError(f"{n} bytes is more than this buffer's max_size={self.max_size_}")
+        if n > self.capacity_:
+            self._reshape(n)
+        return 0
+
+    # -- the buffer protocol --
+
+    @cython.critical_section
+    def __getbuffer__(self, Py_buffer *buffer, int flags):
+        self._check_open()
+        if self.storage.readonly and flags & PyBUF_WRITABLE:
+            raise BufferError(f"this {type(self).__name__} is read-only")
+        buffer.buf = self.data
+        buffer.obj = self
+        buffer.len = self.length
+        buffer.readonly = self.storage.readonly
+        buffer.itemsize = 1
+        buffer.format = BYTE_FORMAT if flags & PyBUF_FORMAT else NULL
+        buffer.ndim = 1
+        buffer.shape = &buffer.len if (flags & PyBUF_ND) == PyBUF_ND else NULL
+        buffer.strides = &buffer.itemsize if (flags & PyBUF_STRIDES) == PyBUF_STRIDES else NULL
+        buffer.suboffsets = NULL
+        buffer.internal = NULL
+        self.exports_ += 1
+
+    @cython.critical_section
+    def __releasebuffer__(self, Py_buffer *buffer):
+        self.exports_ -= 1
+
+    cdef int _extend(self, object source) except -1:
+        if not self._append_bytes_like(source):
+            items = bytearray(iterate(source, "extend remap.Buffer with"))
+            self._replace_from(self.length, self.length, items)
+        return 0
+
+    cdef int _delete_extended(self, Py_ssize_t start, Py_ssize_t step, Py_ssize_t count) except -1:
+        """Delete count bytes from start, step apart (step != 1)."""
+        cdef Py_ssize_t i, cur, span
+        if count <= 0:
+            return 0
+        if self.exports_:
+            raise self._pinned(f"delete {count} of its bytes")
+        if step < 0:
+            start, step = start + step * (count - 1), -step
+        for i in range(count):  # close each gap as CPython's bytearray does
+            cur = start + i * step
+            span = min(step - 1, self.length - cur - 1)
+            memmove(self.data + cur - i, self.data + cur + 1, span)
+        cur = start + count * step
+        if cur < self.length:
+            memmove(self.data + cur - count, self.data + cur, self.length - cur)
+        return self._set_length(self.length - count)
+
+    cdef Py_ssize_t _checked_index(self, Py_ssize_t i) except -1:
+        """Index i (negative counts from the end), checked against the length now."""
+        self._check_open()
+        if i < 0:
+            i += self.length
+        if not 0 <= i < self.length:
+            raise IndexError("remap.Buffer index out of range")
+        return i
