@@ -359,3 +359,56 @@ class AgainstBytearray(RuleBasedStateMachine):
 AgainstBytearray.TestCase.settings = settings(max_examples=150, stateful_step_count=40,
                                               deadline=None)
 test_state_machine = AgainstBytearray.TestCase
+
+
+class SharedAgainstBytearray(AgainstBytearray):
+    """The same, on a SharedBuffer, and a second handle on its memory must agree at every step."""
+
+    def __init__(self):
+        super().__init__()
+        self.buf = remap.SharedBuffer()
+        self.peer = remap.SharedBuffer.attach(self.buf.fileno())
+
+    @invariant()
+    def the_peer_sees_the_same(self):
+        assert bytes(self.peer) == bytes(self.array)
+
+    def teardown(self):
+        self.peer.close()
+        self.buf.close()
+
+
+class SecretAgainstBytearray(AgainstBytearray):
+    """The same, on a secret buffer (locked pages, zeroed when let go, moved by mremap)."""
+
+    def __init__(self):
+        super().__init__()
+        self.buf = remap.Buffer(secret=True, strict=False)
+
+
+class FileAgainstBytearray(AgainstBytearray):
+    """The same, on a FileBuffer; the file holds exactly the bytes after each flush."""
+
+    def __init__(self):
+        super().__init__()
+        import tempfile
+        self.directory = tempfile.TemporaryDirectory()
+        self.path = f"{self.directory.name}/data"
+        self.buf = remap.FileBuffer(self.path, "w+")
+
+    @rule()
+    def flush(self):
+        self.buf.flush()
+        with open(self.path, "rb") as file:
+            assert file.read() == bytes(self.array)
+
+    def teardown(self):
+        self.buf.close()
+        self.directory.cleanup()
+
+
+for machine in (SharedAgainstBytearray, SecretAgainstBytearray, FileAgainstBytearray):
+    machine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+test_shared_state_machine = SharedAgainstBytearray.TestCase
+test_secret_state_machine = SecretAgainstBytearray.TestCase
+test_file_state_machine = FileAgainstBytearray.TestCase
