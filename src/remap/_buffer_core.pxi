@@ -19,7 +19,7 @@ cdef class BufferCore:
 
     def __cinit__(self):  # takes no arguments, so a subclass's __new__ may take any
         self._adopt(NO_STORAGE, 0)
-        self.max_size_ = MAX_BYTES
+        self.max_size_, self.hugepages = MAX_BYTES, True
 
     def __dealloc__(self):
         if self.storage is not None:

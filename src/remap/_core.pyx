@@ -177,6 +177,16 @@ cdef class Buffer(BufferCore):
         if source is not None or encoding is not None or errors is not None:
             self._init_from(source, encoding, errors)
 
+    cdef inline bint _start_small(self, Py_ssize_t n) except -1:
+        """Take heap storage of exactly n bytes (the bytes to be written by the caller), if this
+        is a new buffer and n is small; False, changing nothing, otherwise."""
+        if self.storage is not NO_STORAGE or n >= MAP_MIN:
+            return False
+        self._adopt(anonymous_storage(n, self.hugepages), 0)
+        self._mark_dirty(n)
+        self._set_len(n)
+        return True
+
     cdef int _init_from(self, source, encoding, errors) except -1:
         """Fill a new buffer from a constructor argument, as bytearray's constructor does."""
         if isinstance(source, str):
@@ -186,6 +196,10 @@ cdef class Buffer(BufferCore):
         elif encoding is not None or errors is not None:
             raise TypeError(("encoding" if encoding is not None else "errors")
                             + " without a string argument")
+        elif type(source) is int and 0 <= source < MAP_MIN and self._start_small(source):
+            memset(self.data, 0, source)  # Buffer(n), the common case, without the growth path
+        elif type(source) is bytes and self._start_small(PyBytes_GET_SIZE(source)):
+            memcpy(self.data, PyBytes_AS_STRING(source), self.length)
         elif (count := as_count(source)) is not None:
             self._set_length(size_arg(count, "size"))
         else:
@@ -624,10 +638,15 @@ cdef class Buffer(BufferCore):
     cdef Buffer from_memory(const char *src, Py_ssize_t n):
         """A new Buffer holding a copy of n bytes at src, or n zero bytes if src is NULL."""
         cdef Buffer result = Buffer.__new__(Buffer)
-        if src == NULL:
-            result._set_length(n)
+        if not result._start_small(n):  # large: the growth path (fresh mappings read as zeros)
+            if src == NULL:
+                result._set_length(n)
+            else:
+                result._append_bytes(src, n)
+        elif src == NULL:
+            memset(result.data, 0, n)
         else:
-            result._append_bytes(src, n)
+            memcpy(result.data, src, n)
         return result
 
     def __richcmp__(self, other, int op):
