@@ -45,8 +45,8 @@ cdef class FileBackedStorage(Storage):
         cdef Py_ssize_t total = round_up(max(origin + size, 1), PAGE)  # an empty file: one page
         self.fd, self.origin, self.span, self.allocated = fd, origin, 0, origin + size
         self.prot = PROT_READ | PROT_WRITE if writable else PROT_READ
-        self.readonly = not writable
-        self.mapped_flags()
+        self.readonly, self.mapped, self.visible = not writable, True, True
+        self.dirty, self.release_at = PY_SSIZE_T_MAX, PY_SSIZE_T_MAX  # kinds set dirty themselves
         if reserve:
             self.reserved = round_up(origin + reserve, PAGE)
             self.mapping = map_anonymous(self.reserved, PROT_NONE)
@@ -71,10 +71,6 @@ cdef class FileBackedStorage(Storage):
     cdef bint cut_short(self) noexcept:
         """True once another process cut the file under the mapping (its tail now reads zeros)."""
         return remap_guard_hit(self.guard)
-
-    cdef void mapped_flags(self) noexcept:
-        self.mapped, self.visible, self.dirty = True, True, PY_SSIZE_T_MAX
-        self.release_at = PY_SSIZE_T_MAX
 
     cdef int map_tail(self, Py_ssize_t total) except -1:
         """Map the file up to total bytes over the reservation, after what is mapped already."""
