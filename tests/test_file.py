@@ -164,3 +164,17 @@ def test_a_file_cut_short_by_another_process_is_an_error_not_sigbus(tmp_path):
         print(os.path.getsize({str(path)!r}))  # close does not write over the other's cut
     """)
     assert out.split() == ["120", "0", "ValueError", "True", "4096"]
+
+
+def test_an_index_that_closes_the_file_buffer_is_caught(tmp_path):
+    file = remap.FileBuffer(tmp_path / "data", "w+")
+    file += b"abc"
+
+    class Closing:
+        def __index__(self):
+            file.close()
+            return 0
+
+    with pytest.raises(ValueError, match="closed"):
+        file.flush(Closing())
+    assert (tmp_path / "data").read_bytes() == b"abc"

@@ -121,9 +121,10 @@ cdef class FileBuffer(Buffer):
     @cython.critical_section
     def flush(self, offset=0, size=None):
         """Write the dirty pages of [offset, offset + size) (default: all) and cut the file to len."""
+        cdef Py_ssize_t start = size_arg(offset, "offset")  # may run __index__: before _file()
+        cdef Py_ssize_t count = -1 if size is None else size_arg(size, "size")
         cdef FileStorage storage = self._file()
-        cdef Py_ssize_t start = size_arg(offset, "offset")
-        cdef Py_ssize_t stop = self.length if size is None else start + size_arg(size, "size")
+        cdef Py_ssize_t stop = self.length if count < 0 else start + count
         storage.sync(min(start, self.length), min(stop, self.length))
         storage.cut()
         self._adopt(storage, 0)
