@@ -33,6 +33,17 @@ def run_child(code, timeout=120, pass_fds=(), prefix=()):
     return proc.stdout
 
 
+class ClosesOnIndex:
+    """An index whose __index__ closes thing first: a callback in the middle of a call."""
+
+    def __init__(self, thing, value=0):
+        self.thing, self.value = thing, value
+
+    def __index__(self):
+        self.thing.close()
+        return self.value
+
+
 def mapping_count():
     """The number of memory mappings (VMAs) this process has."""
     with open("/proc/self/maps") as maps:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import remap
-from conftest import run_child
+from conftest import ClosesOnIndex, run_child
 
 
 def test_appends_grow_the_file_and_close_cuts_it_to_length(tmp_path):
@@ -169,12 +169,6 @@ def test_a_file_cut_short_by_another_process_is_an_error_not_sigbus(tmp_path):
 def test_an_index_that_closes_the_file_buffer_is_caught(tmp_path):
     file = remap.FileBuffer(tmp_path / "data", "w+")
     file += b"abc"
-
-    class Closing:
-        def __index__(self):
-            file.close()
-            return 0
-
     with pytest.raises(ValueError, match="closed"):
-        file.flush(Closing())
+        file.flush(ClosesOnIndex(file))
     assert (tmp_path / "data").read_bytes() == b"abc"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 import remap
-from conftest import run_child
+from conftest import ClosesOnIndex, run_child
 
 PAGE = remap.PAGESIZE
 
@@ -101,14 +101,8 @@ def test_a_view_kept_past_its_memoryview_cannot_export_again():
 def test_an_index_that_closes_the_ring_is_caught():
     ring = remap.Ring(PAGE)
     ring.write(b"abc")
-
-    class Closing:
-        def __index__(self):
-            ring.close()
-            return 2
-
     with pytest.raises(ValueError, match="closed"):
-        ring.peek(Closing())
+        ring.peek(ClosesOnIndex(ring, 2))
 
 
 class AgainstDeque(RuleBasedStateMachine):

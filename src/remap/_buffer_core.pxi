@@ -99,6 +99,16 @@ cdef class BufferCore:
         self._adopt(fresh, 0)
         return 0
 
+    cdef int _start_over(self, Storage storage, Py_ssize_t max_size) except -1:
+        """Hold storage (max_size 0: no limit) in place of what an earlier initialization left."""
+        if self.exports_:
+            raise self._pinned("initialize it again")
+        if self.data != EMPTY:  # initialized (or closed) before
+            self._free()
+        self._adopt(storage, 0)
+        self.max_size_ = max_size or MAX_BYTES
+        return 0
+
     cdef void _free(self) noexcept:
         """Give the storage back: the buffer is empty and holds no memory (no exports!)."""
         self.storage.release()

@@ -1,11 +1,6 @@
 # The Buffers over memory that others see: SharedBuffer (other processes) and FileBuffer (a file).
 
 
-def _rebuild_shared(cls, duplicate):
-    """Unpickle a SharedBuffer: attach to the descriptor multiprocessing passed along."""
-    return cls._adopt_descriptor(duplicate.detach(), None)
-
-
 cdef class SharedBuffer(Buffer):
     """A growable buffer in shared memory that several processes map at once.
 
@@ -22,12 +17,10 @@ cdef class SharedBuffer(Buffer):
         cdef Py_ssize_t most = 0 if max_size is None else size_arg(max_size, "max_size")
         if most and n > most:
             raise ValueError(f"size={n} is more than max_size={most}")
-        if self.exports_:
+        if self.exports_:  # before a new memfd or name is made for nothing
             raise self._pinned("initialize it again")
-        storage = SharedStorage.create(n, None if name is None else posix_name(name), most)
-        self._free()
-        self._adopt(storage, 0)
-        self.max_size_ = most or MAX_BYTES
+        self._start_over(SharedStorage.create(n, None if name is None else posix_name(name), most),
+                         most)
         self._set_length(n)
 
     @classmethod
@@ -36,15 +29,14 @@ cdef class SharedBuffer(Buffer):
         if isinstance(source, str):
             name = posix_name(source)
             return cls._adopt_descriptor(_posixshmem.shm_open(name, os.O_RDWR, 0o600), name)
-        return cls._adopt_descriptor(fcntl.fcntl(source, fcntl.F_DUPFD_CLOEXEC, 0), None)
+        return cls._adopt_descriptor(duplicate_fd(source))
 
     @classmethod
-    def _adopt_descriptor(cls, fd, name):
+    def _adopt_descriptor(cls, fd, name=None):
         """A SharedBuffer over fd, which it then owns (and closes, even if this fails)."""
         cdef SharedBuffer buf = cls.__new__(cls)
         cdef SharedStorage storage = SharedStorage.attach(fd, name)
-        buf._adopt(storage, 0)
-        buf.max_size_ = storage.header().max_size or MAX_BYTES
+        buf._start_over(storage, storage.header().max_size)
         buf._check_open()
         return buf
 
@@ -74,8 +66,7 @@ cdef class SharedBuffer(Buffer):
         cdef SharedStorage storage = self._shared()
         if storage.name is not None:
             return type(self).attach, (storage.name,)
-        from multiprocessing.reduction import DupFd
-        return _rebuild_shared, (type(self), DupFd(storage.fd))
+        return reduce_by_descriptor(self, storage.fd)
 
     def __copy__(self):
         """A private Buffer with the same bytes."""
@@ -103,13 +94,11 @@ cdef class FileBuffer(Buffer):
     def __init__(self, file, mode="r+", *, max_size=None):
         cdef bint writable = False
         cdef Py_ssize_t most = 0 if max_size is None else size_arg(max_size, "max_size")
-        if self.exports_:
+        if self.exports_:  # before the file is opened (or created, or truncated) for nothing
             raise self._pinned("initialize it again")
         cdef FileStorage storage = FileStorage.open(open_for_mapping(file, mode, &writable),
                                                     writable, most)
-        self._free()
-        self._adopt(storage, 0)
-        self.max_size_ = most or MAX_BYTES
+        self._start_over(storage, most)
         self.length = storage.length
 
     cdef FileStorage _file(self):

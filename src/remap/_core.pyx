@@ -159,19 +159,17 @@ cdef class Buffer(BufferCore):
     def __init__(self, source=None, encoding=None, errors=None, *, capacity=0,
                  bint hugepages=True, max_size=None, bint secret=False, bint strict=True,
                  bint secretmem=False):
-        if self.exports_:
-            raise self._pinned("initialize it again")
-        if self.data != EMPTY:  # initialized (or closed) before: start over
-            self._free()
-        self.hugepages = hugepages
-        self.max_size_ = MAX_BYTES
+        cdef Storage storage = NO_STORAGE
+        cdef Py_ssize_t most = 0
+        if (secret or secretmem) and max_size is not None:
+            raise ValueError("a secret buffer cannot take max_size: it grows by moving")
         if secret or secretmem:
-            if max_size is not None:
-                raise ValueError("a secret buffer cannot take max_size: it grows by moving")
-            self._adopt(LockedStorage.allocate(PAGE, strict, secretmem), 0)
+            storage = LockedStorage.allocate(PAGE, strict, secretmem)
         elif max_size is not None:
-            self.max_size_ = size_arg(max_size, "max_size")
-            self._adopt(ReservedStorage.allocate(self.max_size_, hugepages), 0)
+            most = size_arg(max_size, "max_size")
+            storage = ReservedStorage.allocate(most, hugepages)
+        self._start_over(storage, most)
+        self.hugepages = hugepages
         if capacity != 0:
             self._reserve(size_arg(capacity, "capacity"))
         if source is not None or encoding is not None or errors is not None:

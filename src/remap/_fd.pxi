@@ -18,6 +18,22 @@ cdef int allocate_file(int fd, Py_ssize_t start, Py_ssize_t end) except -1:
     return 0
 
 
+cdef int duplicate_fd(object fd) except -1:
+    """A close-on-exec duplicate of fd (a descriptor, or an object with fileno()) for us to own."""
+    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 0)
+
+
+def _rebuild_from_descriptor(cls, duplicate):
+    """Unpickle a SharedBuffer or a shared Ring: adopt the descriptor multiprocessing passed."""
+    return cls._adopt_descriptor(duplicate.detach())
+
+
+cdef tuple reduce_by_descriptor(object shared, int fd):
+    """__reduce_ex__ for memory shared by descriptor: multiprocessing duplicates it across."""
+    from multiprocessing.reduction import DupFd
+    return _rebuild_from_descriptor, (type(shared), DupFd(fd))
+
+
 @cython.internal
 cdef class FileBackedStorage(Storage):
     """A shared mapping of a file from its first byte; the buffer's bytes start origin bytes in.
@@ -145,12 +161,8 @@ cdef class FileBackedStorage(Storage):
         if self.mapping != NULL:
             munmap(self.mapping, self.reserved or self.span)
         if self.fd >= 0:
-            os.close(self.fd)
+            close(self.fd)
         self.mapping, self.fd, self.base, self.size, self.span = NULL, -1, EMPTY, 0, 0
 
     def __dealloc__(self):
-        remap_guard_remove(self.guard)
-        if self.mapping != NULL:
-            munmap(self.mapping, self.reserved or self.span)
-        if self.fd >= 0:
-            close(self.fd)
+        self.unmap()

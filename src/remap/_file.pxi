@@ -15,7 +15,7 @@ cdef int open_for_mapping(object file, str mode, bint *writable) except -1:
     if access == os.O_WRONLY:
         raise ValueError("a file opened write-only cannot be mapped: open it for reading too")
     writable[0] = access == os.O_RDWR
-    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 0)
+    return duplicate_fd(fd)
 
 
 @cython.final

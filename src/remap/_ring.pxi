@@ -34,11 +34,6 @@ cdef class RingView:
             self.ring.reading -= 1
 
 
-def _rebuild_ring(cls, duplicate):
-    """Unpickle a shared Ring: attach to the descriptor multiprocessing passed along."""
-    return cls._adopt_descriptor(duplicate.detach())
-
-
 cdef class Ring:
     """A byte ring whose readable bytes and free space are always contiguous (a mirror mapping).
 
@@ -69,7 +64,7 @@ cdef class Ring:
     @classmethod
     def attach(cls, fd):
         """The shared Ring another process made, from its descriptor (duplicated)."""
-        return cls._adopt_descriptor(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 0))
+        return cls._adopt_descriptor(duplicate_fd(fd))
 
     @classmethod
     def _adopt_descriptor(cls, fd):
@@ -257,8 +252,7 @@ cdef class Ring:
         self._used()
         if not self.storage.header:
             raise TypeError("only a Ring.shared() can be pickled (its descriptor travels)")
-        from multiprocessing.reduction import DupFd
-        return _rebuild_ring, (type(self), DupFd(self.storage.fd))
+        return reduce_by_descriptor(self, self.storage.fd)
 
     def __repr__(self):
         if self.closed:
