@@ -27,7 +27,8 @@ def run_child(code, timeout=120, pass_fds=(), prefix=()):
     """Run code in a fresh interpreter (after a command prefix such as unshare, if given), passing
     it pass_fds; return its stdout, failing the test on any error or crash."""
     proc = subprocess.run([*prefix, sys.executable, "-c", textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=timeout, pass_fds=pass_fds)
+                          capture_output=True, text=True, timeout=timeout, pass_fds=pass_fds,
+                          check=False)
     if proc.returncode != 0:
         pytest.fail(f"child exited with {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
     return proc.stdout

@@ -5,7 +5,6 @@ import collections
 import os
 import pickle
 import socket
-import struct
 
 import numpy as np
 import pytest
