@@ -152,7 +152,7 @@ cdef class BufferCore:
 
     cdef int _set_length(self, Py_ssize_t n) except -1:
         """Set the length; new bytes read as zero, and a shrink gives back unused room."""
-        cdef Py_ssize_t known_zero
+        cdef Py_ssize_t known_zero, old_length = self.length
         cdef bint shrinking = n < self.length
         if shrinking and self.exports_:
             raise self._pinned(f"shrink it from {self.length} to {n} bytes")
@@ -170,7 +170,11 @@ cdef class BufferCore:
         if n == 0 and self.head:
             self._adopt(self.storage, 0)  # nothing left to keep: start again at the base
         if shrinking and n <= self.capacity_ >> 1:
-            self._reshape(n)
+            try:
+                self._reshape(n)
+            except MemoryError:  # realloc's rule: a shrink that fails keeps every byte
+                self._set_len(old_length)
+                raise
         return 0
 
     cdef int _consume(self, Py_ssize_t n) except -1:
