@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import remap
-from test_consume import take_bytes
+from test_consume import resize, take_bytes
 
 DATA = b"Hello, World! hello\tworld 123 abc\nxyz  "
 
@@ -314,11 +314,9 @@ class AgainstBytearray(RuleBasedStateMachine):
     def repeat(self, times):
         self.both(lambda b: b.__imul__(times))
 
-    @rule(size=st.sampled_from([0, 1, 100, 300, 150_000, 1_000_000, 2_200_000]))
+    @rule(size=st.sampled_from([-1, 0, 1, 100, 300, 150_000, 1_000_000, 2_200_000]))
     def resize(self, size):
-        self.buf.resize(size)
-        self.array[size:] = b""
-        self.array.extend(bytes(size - len(self.array)))
+        self.both(lambda b: resize(b, size))
 
     @rule(n=st.none() | st.integers(-60, 60))
     def take_bytes(self, n):

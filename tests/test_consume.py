@@ -1,5 +1,7 @@
 """The consumable head: taking bytes from the front costs what was taken, never the backlog."""
 
+import operator
+
 import pytest
 
 import remap
@@ -21,6 +23,43 @@ def take_bytes(buf, n=None):
     taken = bytes(buf[:count])
     del buf[:count]
     return taken
+
+
+def resize(buf, size):
+    """bytearray.resize as Python 3.14 defines it, for interpreters that lack it."""
+    if hasattr(buf, "resize"):
+        return buf.resize(size)
+    if operator.index(size) < 0:
+        raise ValueError(f"Can only resize to positive sizes, got {size}")
+    buf[size:] = b""
+    buf.extend(bytes(size - len(buf)))
+    return None
+
+
+def failure(call):
+    """The exception call() raises, as (type, message); None if it returns."""
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001 - the type and words are what is compared
+        return type(error), str(error)
+    return None
+
+
+NATIVE = [name for name in ("resize", "take_bytes") if hasattr(bytearray, name)]
+ARGUMENTS = [None, 0, 1, 6, 7, -1, -6, -7, True, 2 ** 70, -2 ** 70, 1.0, "1", b"1"]
+
+
+@pytest.mark.skipif(not NATIVE, reason="this Python's bytearray has neither resize nor take_bytes")
+@pytest.mark.parametrize("argument", ARGUMENTS, ids=repr)
+@pytest.mark.parametrize("method", NATIVE or ["none"])
+def test_the_interpreters_own_bytearray_method_is_the_reference(method, argument):
+    """Same result, same bytes after, same exception type and words as this Python's bytearray."""
+    buf, reference = remap.Buffer(b"abcdef"), bytearray(b"abcdef")
+    for _ in range(2):  # twice: the second call starts from what the first left
+        results = [], []
+        outcomes = [failure(lambda: results[i].append(getattr(obj, method)(argument)))
+                    for i, obj in enumerate((buf, reference))]
+        assert outcomes[0] == outcomes[1] and results[0] == results[1] and buf == reference
 
 
 @pytest.mark.parametrize("n", [None, 0, 1, 3, 6, -1, -6, 7, -7, True])

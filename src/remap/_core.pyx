@@ -7,6 +7,7 @@ from cpython.buffer cimport (
     PyObject_CheckBuffer, PyObject_GetBuffer,
 )
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.long cimport PyLong_AsSsize_t
 from cpython.number cimport PyNumber_Index
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.ref cimport PyObject
@@ -257,7 +258,10 @@ cdef class Buffer(BufferCore):
 
         Raises BufferError if exports are alive and it would have to move or shrink.
         """
-        cdef Py_ssize_t n = size_arg(size, "size")
+        cdef Py_ssize_t n = PyLong_AsSsize_t(PyNumber_Index(size))  # bytearray.resize's errors
+        if n < 0:
+            raise ValueError(f"Can only resize to positive sizes, got {n}")
+        n = size_arg(n, "size")
         self._check_writable()
         self._set_length(n)
 
@@ -270,7 +274,7 @@ cdef class Buffer(BufferCore):
         """
         cdef Py_ssize_t count
         if n is not None and not PyIndex_Check(n):
-            raise TypeError(f"n must be an integer or None, not {type_name(n)}")
+            raise TypeError("n must be an integer or None")
         count = -1 if n is None else PyNumber_AsSsize_t(n, <PyObject *>IndexError)
         self._check_writable()
         if n is None:
