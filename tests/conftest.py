@@ -1,6 +1,7 @@
 """Shared helpers: run crash-prone code in a child process so a crash fails one test."""
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -32,6 +33,28 @@ def run_child(code, timeout=120, pass_fds=(), prefix=()):
     if proc.returncode != 0:
         pytest.fail(f"child exited with {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
     return proc.stdout
+
+
+def private_mounts():
+    """A command prefix that runs a child in a mount namespace of its own, where it may mount a
+    small tmpfs: unshare -m as root (a chroot forbids user namespaces), else unshare -Urm."""
+    for prefix in (["unshare", "-m", "--propagation", "private"], ["unshare", "-Urm"]):
+        if shutil.which("unshare") and subprocess.run(
+                [*prefix, "true"], capture_output=True, check=False).returncode == 0:
+            return prefix
+    pytest.skip("needs unshare -m (root) or unshare -Urm (user namespaces) to mount a small tmpfs")
+    return None
+
+
+def run_forking(code, timeout=120, pass_fds=()):
+    """run_child, in a child that may fork: tests.workers' forked() and workers are imported.
+
+    A test session has threads (numpy's BLAS among them), and fork() there is unsafe (3.12+ warn);
+    a fresh interpreter that imported nothing else has none.
+    """
+    prelude = (f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r})\n"
+               "from workers import forked, append_records, read_records, grow_to\n")
+    return run_child(prelude + textwrap.dedent(code), timeout=timeout, pass_fds=pass_fds)
 
 
 class ClosesOnIndex:

@@ -1,7 +1,6 @@
 """FileBuffer: a file grown through its mapping, flushed, cut to length, and safe when full."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -10,7 +9,7 @@ import numpy as np
 import pytest
 
 import remap
-from conftest import ClosesOnIndex, run_child
+from conftest import ClosesOnIndex, private_mounts, run_child
 
 
 def test_appends_grow_the_file_and_close_cuts_it_to_length(tmp_path):
@@ -99,9 +98,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 
 def test_growth_on_a_full_file_system_raises_from_the_call_that_grows(tmp_path):
-    if shutil.which("unshare") is None or subprocess.run(
-            ["unshare", "-Urm", "true"], capture_output=True, check=False).returncode:
-        pytest.skip("needs unshare -Urm (user and mount namespaces) to mount a small tmpfs")
+    prefix = private_mounts()
     out = run_child(f"""
         import subprocess, remap
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", {str(tmp_path)!r}],
@@ -115,7 +112,7 @@ def test_growth_on_a_full_file_system_raises_from_the_call_that_grows(tmp_path):
         file += b"still fine"
         file.close()
         print(open({str(tmp_path / "data")!r}, "rb").read()[-10:].decode())
-    """, prefix=["unshare", "-Urm"])
+    """, prefix=prefix)
     assert out.split() == ["True", str(1 << 20), "still", "fine"]
 
 

@@ -10,7 +10,7 @@ import tempfile
 import pytest
 
 import remap
-from conftest import run_child
+from conftest import run_child, run_forking
 
 # ASan intercepts mlock and makes it a no-op (it reports success and locks nothing).
 locks_memory = pytest.mark.skipif(os.environ.get("REMAP_SANITIZER") is not None,
@@ -112,11 +112,11 @@ ctypes.string_at(buf.address + {offset}, 1)
 
 
 def test_a_forked_child_sees_zeros():
-    buf = remap.Buffer(b"secret!", secret=True)
-    pid = os.fork()
-    if pid == 0:
-        os._exit(0 if bytes(buf) == bytes(7) else 1)
-    assert os.waitpid(pid, 0)[1] == 0 and buf == b"secret!"
+    run_forking("""
+        import remap
+        buf = remap.Buffer(b"secret!", secret=True)
+        assert forked(lambda: bytes(buf) == bytes(7)) == 0 and buf == b"secret!"
+    """)
 
 
 GROW = """

@@ -4,7 +4,6 @@ import concurrent.futures
 import multiprocessing
 import os
 import pickle
-import shutil
 import struct
 import subprocess
 
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 
 import remap
-from conftest import run_child
+from conftest import private_mounts, run_child, run_forking
 
 HEADER = struct.Struct("=7q")  # magic, version, length, size, generation, dirty, max_size
 
@@ -32,29 +31,32 @@ def test_it_is_a_buffer_with_a_descriptor():
 
 
 def test_a_forked_child_grows_it_and_the_parent_sees_every_byte():
-    shared = remap.SharedBuffer()
-    pid = os.fork()
-    if pid == 0:
-        shared.extend(bytes(range(256)) * 4096)
-        os._exit(0)
-    assert os.waitpid(pid, 0)[1] == 0
-    assert len(shared) == 1 << 20 and shared[-256:] == bytes(range(256))
+    run_forking("""
+        import remap
+        shared = remap.SharedBuffer()
+        assert forked(lambda: shared.extend(bytes(range(256)) * 4096)) == 0
+        assert len(shared) == 1 << 20 and shared[-256:] == bytes(range(256))
+    """)
 
 
 def test_fork_while_exported_grows_in_place_inside_max_size():
-    shared = remap.SharedBuffer(16, max_size=64 << 20)
-    view = memoryview(shared)
-    address = shared.address
-    pid = os.fork()
-    if pid == 0:
-        shared.resize(32 << 20)  # the child's copy of the view pins it too: in place or nothing
-        shared[-1] = 7
-        os._exit(0 if shared.address == address else 1)
-    assert os.waitpid(pid, 0)[1] == 0
-    assert len(shared) == 32 << 20 and shared[-1] == 7 and shared.address == address
-    view[0] = 9
-    assert shared[0] == 9
-    view.release()
+    run_forking("""
+        import remap
+        shared = remap.SharedBuffer(16, max_size=64 << 20)
+        view = memoryview(shared)
+        address = shared.address
+
+        def grow():  # the child's copy of the view pins it too: in place or nothing
+            shared.resize(32 << 20)
+            shared[-1] = 7
+            return shared.address == address
+
+        assert forked(grow) == 0
+        assert len(shared) == 32 << 20 and shared[-1] == 7 and shared.address == address
+        view[0] = 9
+        assert shared[0] == 9
+        view.release()
+    """)
 
 
 def test_subprocess_attaches_by_descriptor_after_growth():
@@ -103,79 +105,68 @@ def test_by_name_across_unrelated_processes():
         remap.SharedBuffer.attach(name)
 
 
-def append_records(shared, lock, writer, count):
-    """A writer process: count records of 16 bytes, each appended under the lock."""
-    for i in range(count):
-        with lock:
-            shared += struct.pack("=qq", writer, i)
-    return len(shared)
-
-
-def read_records(shared, writers, count, queue):
-    """A reader process: wait for every record, then check each writer's came in order."""
-    while len(shared) < writers * count * 16:
-        pass
-    seen = {}
-    for writer, i in struct.iter_unpack("=qq", bytes(shared)):
-        assert seen.get(writer, -1) == i - 1
-        seen[writer] = i
-    queue.put(sorted(seen.items()))
-
-
 @pytest.mark.parametrize("writers", [2, 8])
 def test_writers_under_a_lock_and_a_reader_in_another_process(writers):
-    context = multiprocessing.get_context("fork")
-    shared, lock, queue, count = remap.SharedBuffer(), context.Lock(), context.Queue(), 2000
-    reader = context.Process(target=read_records, args=(shared, writers, count, queue))
-    reader.start()
-    processes = [context.Process(target=append_records, args=(shared, lock, w, count))
-                 for w in range(writers)]
-    for process in processes:
-        process.start()
-    for process in [*processes, reader]:
-        process.join(60)
-        assert process.exitcode == 0
-    assert queue.get(timeout=10) == [(w, count - 1) for w in range(writers)]
-    assert len(shared) == writers * count * 16
+    run_forking(f"""
+        import multiprocessing, remap
+        context = multiprocessing.get_context("fork")
+        shared, lock, queue, count = remap.SharedBuffer(), context.Lock(), context.Queue(), 2000
+        reader = context.Process(target=read_records, args=(shared, {writers}, count, queue))
+        reader.start()
+        processes = [context.Process(target=append_records, args=(shared, lock, w, count))
+                     for w in range({writers})]
+        for process in processes:
+            process.start()
+        for process in [*processes, reader]:
+            process.join(60)
+            assert process.exitcode == 0
+        assert queue.get(timeout=10) == [(w, count - 1) for w in range({writers})]
+        assert len(shared) == {writers} * count * 16
+    """)
 
 
 @pytest.mark.parametrize("method", ["spawn", "forkserver", "fork"])
 def test_pickled_through_multiprocessing_the_descriptor_travels(method):
-    context = multiprocessing.get_context(method)
-    shared, lock = remap.SharedBuffer(), context.Lock()
-    shared += b"parent "
-    process = context.Process(target=append_records, args=(shared, lock, 1, 10))
-    process.start()
-    process.join(60)
-    assert process.exitcode == 0 and len(shared) == 7 + 160
+    run_forking(f"""
+        import multiprocessing, remap
+        context = multiprocessing.get_context({method!r})
+        shared, lock = remap.SharedBuffer(), context.Lock()
+        shared += b"parent "
+        process = context.Process(target=append_records, args=(shared, lock, 1, 10))
+        process.start()
+        process.join(60)
+        assert process.exitcode == 0 and len(shared) == 7 + 160
+    """)
 
 
 def test_process_pool_executor():
-    shared = remap.SharedBuffer()
-    lock = multiprocessing.get_context("spawn").Manager().Lock()
-    spawn = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(2, mp_context=spawn) as pool:
-        results = list(pool.map(append_records, [shared] * 4, [lock] * 4, range(4), [50] * 4))
-    assert len(shared) == 4 * 50 * 16 and max(results) == len(shared)
-
-
-def grow_to(shared, size, barrier):
-    barrier.wait()
-    shared.resize(size)
+    run_forking("""
+        import concurrent.futures, multiprocessing, remap
+        shared = remap.SharedBuffer()
+        spawn = multiprocessing.get_context("spawn")
+        with spawn.Manager() as manager:
+            lock = manager.Lock()
+            with concurrent.futures.ProcessPoolExecutor(2, mp_context=spawn) as pool:
+                results = list(pool.map(append_records, [shared] * 4, [lock] * 4, range(4), [50] * 4))
+        assert len(shared) == 4 * 50 * 16 and max(results) == len(shared)
+    """)
 
 
 def test_two_processes_growing_at_once_both_succeed_and_agree():
-    context = multiprocessing.get_context("fork")
-    shared, barrier = remap.SharedBuffer(), context.Barrier(2)
-    sizes = [3 << 20, 5 << 20]
-    processes = [context.Process(target=grow_to, args=(shared, size, barrier)) for size in sizes]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join(60)
-        assert process.exitcode == 0
-    assert len(shared) in sizes and shared.capacity >= len(shared)
-    assert shared.count(0) == len(shared)  # every byte readable, none lost to a race
+    run_forking("""
+        import multiprocessing, remap
+        context = multiprocessing.get_context("fork")
+        shared, barrier = remap.SharedBuffer(), context.Barrier(2)
+        sizes = [3 << 20, 5 << 20]
+        processes = [context.Process(target=grow_to, args=(shared, size, barrier)) for size in sizes]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(60)
+            assert process.exitcode == 0
+        assert len(shared) in sizes and shared.capacity >= len(shared)
+        assert shared.count(0) == len(shared)  # every byte readable, none lost to a race
+    """)
 
 
 def test_a_peer_cannot_shrink_it():
@@ -230,9 +221,7 @@ def test_attach_refuses_a_bad_header():
 
 
 def test_growth_past_a_full_dev_shm_raises_from_the_call_that_grows():
-    if shutil.which("unshare") is None or subprocess.run(
-            ["unshare", "-Urm", "true"], capture_output=True, check=False).returncode:
-        pytest.skip("needs unshare -Urm (user and mount namespaces) to mount a small /dev/shm")
+    prefix = private_mounts()
     out = run_child("""
         import os, subprocess, remap
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", "/dev/shm"], check=True)
@@ -242,7 +231,7 @@ def test_growth_past_a_full_dev_shm_raises_from_the_call_that_grows():
         except OSError as error:
             print(error.errno == 28, len(shared))
         shared[-1] = 1
-    """, prefix=["unshare", "-Urm"])
+    """, prefix=prefix)
     assert out.split() == ["True", str(1 << 20)]
 
 

@@ -45,12 +45,15 @@ def main(argv):
     bench_command.add_argument("--repeats", type=int, help="interleaved rounds per case")
     bench_command.add_argument("--json", metavar="FILE", help="write the raw numbers to FILE")
     bench_command.add_argument("--plot", metavar="FILE.png", help="draw time against size (matplotlib)")
+    bench_command.add_argument("--only", metavar="KIND,...", type=lambda text: set(text.split(",")),
+                               help="run only these kinds of case (fill, resize, create, receive, "
+                                    "churn, readinto, asyncio, shared, file, ring, ...)")
     commands.add_parser("demo", help="grow a Buffer to 1 GiB next to a bytearray")
     args = parser.parse_args(argv or ["bench"])
     if args.command == "demo":
         demo()
     else:
-        bench(args.full, args.repeats, args.json, args.plot)
+        bench(args.full, args.repeats, args.json, args.plot, args.only)
 
 
 if __name__ == "__main__":

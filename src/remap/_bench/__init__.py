@@ -22,8 +22,11 @@ __all__ = ["CREATE", "FILL", "RESIZE", "RawMapping", "available", "bench", "chur
            "touched_kernel", "warm_memory"]
 
 
-def bench(full=False, repeats=None, json_path=None, plot_path=None):
-    """Run the comparison, print the table, the peak memory and the targets; return the records."""
+def bench(full=False, repeats=None, json_path=None, plot_path=None, only=None):
+    """Run the comparison, print the table, the peak memory and the targets; return the records.
+
+    only, a set of case kinds, runs just those cases and leaves out the peak-memory table.
+    """
     import json
 
     pin_malloc_threshold()
@@ -33,19 +36,19 @@ def bench(full=False, repeats=None, json_path=None, plot_path=None):
     print(f"warming memory: touching {size_text(warm)} of huge-page memory once "
           "(the host backs it lazily)")
     warm_memory(warm)
-    cases = plan(full)
+    cases = [case for case in plan(full) if only is None or case[1] in only]
     faults_before = huge_page_faults()
     records = summarize(cases, run(cases, repeats or (5 if full else 3)))
     print(table(records))
     (allocated, fell_back), (allocated0, fell_back0) = huge_page_faults(), faults_before
     print(f"huge pages during the run: {allocated - allocated0} faulted in, "
           f"{fell_back - fell_back0} fell back to 4 KiB pages")
-    peaks = peak_table(full)
+    peaks = peak_table(full) if only is None else {}
     print("\npeak RSS growth (MiB), each case in a child process:")
     for (scenario, size), by_peer in peaks.items():
         print(f"  {scenario} {size_text(size)}: "
               + ", ".join(f"{peer} {mib:.0f}" for peer, mib in by_peer.items() if mib is not None))
-    if "numpy" in available(FILL):
+    if "numpy" in available(FILL) and only is None:
         print("\ngrow under a numpy view, the peers: " + ", ".join(
             f"{peer} {what}" for peer, what in refusals().items()) + "; remap grows (max_size)")
     print("\ntargets:")
