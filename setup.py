@@ -19,5 +19,7 @@ if os.environ.get("REMAP_LINETRACE") == "1":
     macros.append(("CYTHON_TRACE_NOGIL", "1"))
     directives["linetrace"] = True
 
-core = Extension("remap._core", ["src/remap/_core.pyx"], define_macros=macros)
+# One extension: _core.pyx includes every layer; _kernel.h, the kernel layer's C, sits beside it.
+core = Extension("remap._core", ["src/remap/_core.pyx"], include_dirs=["src/remap"],
+                 depends=["src/remap/_kernel.h"], define_macros=macros)
 setup(ext_modules=cythonize([core], compiler_directives=directives))

@@ -1,5 +1,12 @@
 # BufferCore: what a Buffer holds, and the one place that decides what may move. The public
-# face, bytearray's API, is Buffer (_core.pyx), which adds only methods.
+# face, bytearray's API, is Buffer (faces/buffer.pxi), which adds only methods.
+
+cdef char *BYTE_FORMAT = "B"  # what a buffer export's format says: unsigned bytes
+
+
+cdef enum Placement:  # where _put and _place put the bytes
+    REPLACE_RANGE     # in place of bytes [lo, hi)
+    OVERWRITE         # over the bytes from lo on, as a file write does
 
 
 @cython.internal
@@ -57,8 +64,7 @@ cdef class BufferCore:
                 return 0
         cdef Py_ssize_t target = min(max(needed, self.capacity_ + (self.capacity_ >> 1)),
                                      self.max_size_ - self.head)
-        if self.storage.visible:  # room in a file or shared memory is allocated: keep it modest
-            target = min(target, needed + VISIBLE_SPARE)
+        target = self.storage.room_ahead(needed, target)
         try:
             self._reshape(max(target, needed))
         except MemoryError:
@@ -119,17 +125,18 @@ cdef class BufferCore:
         return BufferError(f"cannot {action}: {self.exports_} buffer export(s) alive "
                            f"(memoryview, numpy array, ...); release them first")
 
-    cdef inline int _check_open(self) except -1:
-        """ValueError if closed; else, for shared memory, take up what other processes changed."""
+    cdef inline int _sync_open(self) except -1:
+        """ValueError if closed; else take up what other processes changed (shared memory, a file):
+        their length, and a growth, which may map more and so move data."""
         if self.data == NULL:
             raise ValueError("operation on a closed remap.Buffer")
         if self.storage.peers:
             self._sync()
         return 0
 
-    cdef inline int _check_writable(self) except -1:
-        """_check_open, and TypeError if the bytes are read-only (a file opened with "r")."""
-        self._check_open()
+    cdef inline int _sync_writable(self) except -1:
+        """_sync_open (which may move data), and TypeError if the bytes are read-only ("r" files)."""
+        self._sync_open()
         if self.storage.readonly:
             raise TypeError(f"this {type(self).__name__} is read-only")
         return 0
@@ -202,7 +209,7 @@ cdef class BufferCore:
         cdef Py_ssize_t end = self.length + n
         if end > self.capacity_:
             self._grow(end)
-        if self.storage.visible and n >= WRITE_MIN:  # a file's or memfd's pages, faulted or not
+        if self.storage.visible:  # a file's or memfd's pages: the storage writes them its way
             self.storage.write(self.head + self.length, src, n)
         else:
             memcpy(self.data + self.length, src, n)
@@ -249,36 +256,40 @@ cdef class BufferCore:
         return True
 
     cdef Py_ssize_t _replace_from(self, Py_ssize_t lo, Py_ssize_t hi, object source) except -1:
-        """Replace bytes [lo, hi) with a bytes-like object's bytes (copied first if it aliases us).
+        """Replace bytes [lo, hi) with a bytes-like object's bytes; return how many went in."""
+        return self._put(REPLACE_RANGE, lo, hi, source)
 
-        Returns how many bytes went in; hi = -1 overwrites as a file write does (see _write).
-        """
+    cdef Py_ssize_t _overwrite_from(self, Py_ssize_t at, object source) except -1:
+        """Write a bytes-like object's bytes at offset at as a file write does; return how many."""
+        return self._put(OVERWRITE, at, at, source)
+
+    cdef Py_ssize_t _put(self, Placement placement, Py_ssize_t lo, Py_ssize_t hi,
+                         object source) except -1:
+        """Place a bytes-like object's bytes (copied first if they alias ours); return how many."""
         cdef Py_buffer view
         if type(source) is bytes:  # cannot point into this buffer: no export, no copy
-            return self._write(lo, hi, PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
+            return self._place(placement, lo, hi, PyBytes_AS_STRING(source),
+                               PyBytes_GET_SIZE(source))
         try:
             PyObject_GetBuffer(source, &view, PyBUF_SIMPLE)
         except BufferError:
             source = memoryview(source).tobytes()
             PyObject_GetBuffer(source, &view, PyBUF_SIMPLE)
         try:
-            self._check_open()
+            self._sync_open()
             if not self.storage.base <= <char *>view.buf < self.storage.base + self.storage.size:
-                return self._write(lo, hi, <char *>view.buf, view.len)
+                return self._place(placement, lo, hi, <char *>view.buf, view.len)
             source = PyBytes_FromStringAndSize(<char *>view.buf, view.len)  # it aliases us
         finally:
             PyBuffer_Release(&view)
-        return self._write(lo, hi, PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
+        return self._place(placement, lo, hi, PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
 
-    cdef Py_ssize_t _write(self, Py_ssize_t lo, Py_ssize_t hi, const char *src,
-                           Py_ssize_t n) except -1:
-        """_replace, where hi = -1 overwrites n bytes from lo as a file write does.
-
-        A file write zero-fills any gap between the end and lo, and writes nothing for n = 0.
-        Returns n.
-        """
-        self._check_writable()
-        if hi == -1:
+    cdef Py_ssize_t _place(self, Placement placement, Py_ssize_t lo, Py_ssize_t hi,
+                           const char *src, Py_ssize_t n) except -1:
+        """_replace [lo, hi) with n bytes from src; or OVERWRITE n bytes from lo as a file write
+        does: zero-fill any gap between the end and lo, and write nothing for n = 0. Returns n."""
+        self._sync_writable()
+        if placement == OVERWRITE:
             if n == 0:
                 return 0
             if lo > self.length:
@@ -294,7 +305,7 @@ cdef class BufferCore:
         """
         lo[0] = 0 if start is None else PyNumber_AsSsize_t(start, NULL)
         hi[0] = PY_SSIZE_T_MAX if end is None else PyNumber_AsSsize_t(end, NULL)
-        self._check_open()
+        self._sync_open()
         if lo[0] < 0:
             lo[0] = max(lo[0] + self.length, 0)
         if hi[0] < 0:
@@ -338,7 +349,7 @@ cdef class BufferCore:
 
     @cython.critical_section
     def __getbuffer__(self, Py_buffer *buffer, int flags):
-        self._check_open()
+        self._sync_open()
         if self.storage.readonly and flags & PyBUF_WRITABLE:
             raise BufferError(f"this {type(self).__name__} is read-only")
         buffer.buf = self.data
@@ -384,7 +395,7 @@ cdef class BufferCore:
 
     cdef Py_ssize_t _checked_index(self, Py_ssize_t i) except -1:
         """Index i (negative counts from the end), checked against the length now."""
-        self._check_open()
+        self._sync_open()
         if i < 0:
             i += self.length
         if not 0 <= i < self.length:

@@ -101,7 +101,7 @@ def grow_bytearray(buf, size):
 
 
 if hasattr(bytearray, "resize"):  # the peer's own fastest idiom where it has one
-    grow_bytearray = bytearray.resize  # noqa: F811
+    grow_bytearray = getattr(bytearray, "resize")  # noqa: B009, F811 - absent before 3.14
 
 
 def grow_buffer(buf, size):

@@ -1,5 +1,9 @@
 # The mapping cache: freed mappings kept for reuse, so churned buffers find faulted pages.
 
+# The cache's default limits: what glibc may keep of freed memory, in a few entries.
+cdef Py_ssize_t CACHE_MAX_BYTES = 64 << 20
+cdef int CACHE_MAX_ENTRIES = 8
+
 cdef enum:
     CACHE_SLOTS = 32  # the most entries the cache can be configured to hold
 

@@ -1,5 +1,13 @@
 # The storage interface: a region of bytes, one small implementation per kind of memory.
-# Buffer decides what may move; a storage only says what it can do.
+# BufferCore decides what may move; a storage only says what it can do.
+
+PAGESIZE = sysconf(_SC_PAGESIZE)
+HAVE_MREMAP = bool(REMAP_HAVE_MREMAP)
+cdef Py_ssize_t PAGE = PAGESIZE
+# Large regions get 2 MiB units, so the kernel aligns them and moves them at PMD level.
+cdef Py_ssize_t HUGE = 2 << 20
+# What an empty region's base is: never NULL, and nothing can be read through it.
+cdef char EMPTY[1]
 
 
 @cython.freelist(32)  # reused by HeapStorage, which adds no fields: a small Buffer's region is cheap
@@ -38,7 +46,14 @@ cdef class Storage:
         return 0
 
     cdef void release(self) noexcept:
-        """Free the region (or hand it to the mapping cache)."""
+        """Free the region (or hand it to the mapping cache); idempotent. Every kind's one way."""
+
+    def __dealloc__(self):
+        self.release()  # a region no Buffer released: the kind frees it its one way
+
+    cdef Py_ssize_t room_ahead(self, Py_ssize_t needed, Py_ssize_t wanted) noexcept:
+        """How much of the wanted capacity (>= needed) to take when needed bytes must fit."""
+        return wanted
 
     cdef int write(self, Py_ssize_t offset, const char *src, Py_ssize_t n) except -1:
         """Copy n bytes from src to offset bytes from base (a file may write them itself)."""

@@ -1,32 +1,6 @@
-# Locked storage for secrets: a mapping of its own between guard pages, locked in RAM, left out
+# Secret storage (Buffer(secret=True)): a mapping of its own between guard pages, locked in RAM, left out
 # of core dumps and wiped in forked children. It grows by moving page tables (never a copy), and
 # every byte it lets go of is zeroed first.
-
-
-cdef extern from *:
-    """
-    #include <fcntl.h>
-    #include <sys/syscall.h>
-    #ifndef MADV_DONTDUMP
-    #define MADV_DONTDUMP 16
-    #endif
-    #ifndef MADV_WIPEONFORK
-    #define MADV_WIPEONFORK 18
-    #endif
-    #ifndef MADV_DONTFORK
-    #define MADV_DONTFORK 10
-    #endif
-    #ifndef SYS_memfd_secret
-    #define SYS_memfd_secret 447
-    #endif
-    static int remap_memfd_secret(void) { return (int)syscall(SYS_memfd_secret, O_CLOEXEC); }
-    """
-    const int MADV_DONTDUMP, MADV_WIPEONFORK, MADV_DONTFORK
-    int remap_memfd_secret() nogil
-    void explicit_bzero(void *s, size_t n) nogil
-    int mlock(const void *addr, size_t length) nogil
-    int munlock(const void *addr, size_t length) nogil
-    int ftruncate(int fd, long length) nogil
 
 
 cdef object memlock_error(int err, Py_ssize_t size, str what):
@@ -39,7 +13,7 @@ cdef object memlock_error(int err, Py_ssize_t size, str what):
 
 @cython.final
 @cython.internal
-cdef class LockedStorage(Storage):
+cdef class SecretStorage(Storage):
     """Secret bytes at base, with a PROT_NONE guard page before and after them."""
 
     cdef char *mapping        # the leading guard page
@@ -52,8 +26,8 @@ cdef class LockedStorage(Storage):
         self.secret_fd = -1
 
     @staticmethod
-    cdef LockedStorage allocate(Py_ssize_t size, bint strict, bint secretmem):
-        cdef LockedStorage storage = LockedStorage.__new__(LockedStorage)
+    cdef SecretStorage allocate(Py_ssize_t size, bint strict, bint secretmem):
+        cdef SecretStorage storage = SecretStorage.__new__(SecretStorage)
         storage.mapped, storage.secret, storage.strict = True, True, strict
         storage.release_at, storage.base = PY_SSIZE_T_MAX, EMPTY
         storage.obtained = {"locked": False, "no_dump": False, "wipe_on_fork": False,
@@ -101,14 +75,14 @@ cdef class LockedStorage(Storage):
 
     cdef bint move(self, char *target, Py_ssize_t size) noexcept:
         """mremap the bytes to target; not strict, past RLIMIT_MEMLOCK, they move unlocked."""
-        if remap_resize(self.base, self.size, size, 1, target) != MAP_FAILED:
+        if remap_resize(self.base, self.size, size, REMAP_MAY_MOVE, target) != MAP_FAILED:
             return True
         if self.strict or errno not in (EAGAIN, ENOMEM) or not self.obtained["locked"]:
             return False
         munlock(self.base, self.size)
         self.obtained["locked"] = False
         self.obtained["unavailable"] = f"mlock: over RLIMIT_MEMLOCK at {size} bytes"
-        return remap_resize(self.base, self.size, size, 1, target) != MAP_FAILED
+        return remap_resize(self.base, self.size, size, REMAP_MAY_MOVE, target) != MAP_FAILED
 
     cdef int map_fresh(self, char *target, Py_ssize_t size) except -1:
         """New protected pages at target (over the reservation), with the old bytes moved in."""
@@ -183,9 +157,6 @@ cdef class LockedStorage(Storage):
         if self.secret_fd >= 0:
             close(self.secret_fd)
         self.base, self.size, self.mapping, self.secret_fd = EMPTY, 0, NULL, -1
-
-    def __dealloc__(self):
-        self.release()
 
     cdef dict protection(self):
         return dict(self.obtained)

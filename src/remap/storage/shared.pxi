@@ -2,14 +2,8 @@
 # page is a header where every process that maps it finds the length and the size.
 
 
-cdef extern from *:
-    """
-    typedef struct {
-        long long magic, version, length, size, generation, dirty, max_size;
-    } remap_header;
-    """
-    ctypedef struct Header "remap_header":
-        long long magic, version, length, size, generation, dirty, max_size
+cdef struct Header:  # the first page's start; every field is read and written atomically
+    long long magic, version, length, size, generation, dirty, max_size
 
 cdef str HEADER_FORMAT = "=7q"                  # the header as struct reads it: 7 native 64-bit ints
 cdef long long HEADER_MAGIC = 0x3142537061706572  # b"remapSB1", little-endian
@@ -136,9 +130,6 @@ cdef class SharedStorage(FileBackedStorage):
     cdef void publish(self, Py_ssize_t length) noexcept:
         remap_store_max(&self.header().dirty, length)
         remap_store(&self.header().length, length)
-
-    cdef void release(self) noexcept:
-        self.unmap()
 
     cdef str kind(self):
         return "shared memfd" if self.name is None else f"shared {self.name!r}"

@@ -1,25 +1,7 @@
 # Mapped storage: a private anonymous mapping, resized with mremap, recycled through the cache.
 
-
-cdef char *map_anonymous(Py_ssize_t size, int prot) except NULL:
-    """A fresh private anonymous mapping of size bytes, 1 GiB-aligned when it is that large.
-
-    The kernel 2 MiB-aligns a mapping whose size is a multiple of 2 MiB; 1 GiB alignment on
-    both sides lets mremap move whole PUD entries (~0.03 ms a GiB instead of ~0.2 ms).
-    """
-    cdef int flags = MAP_PRIVATE | MAP_ANONYMOUS
-    if prot == PROT_NONE:
-        flags |= MAP_NORESERVE
-    cdef Py_ssize_t slack = GIANT if size >= GIANT else 0
-    cdef char *raw = <char *>mmap(NULL, size + slack, prot, flags, -1, 0)
-    if raw == <char *>MAP_FAILED:
-        raise_errno(errno, f"mmap of {size} bytes failed")
-    cdef char *start = <char *>round_up(<Py_ssize_t>raw, GIANT) if slack else raw
-    if start > raw:
-        munmap(raw, start - raw)
-    if raw + slack > start:
-        munmap(start + size, raw + slack - start)
-    return start
+# A mapping gives consumed pages back this many bytes at a time at least (a syscall each time).
+cdef Py_ssize_t GIVE_BACK_MIN = 256 << 10
 
 
 cdef inline Py_ssize_t mapping_size(Py_ssize_t n) noexcept:
@@ -65,7 +47,7 @@ cdef class MappedStorage(Storage):
             return True
         if size == 0 or (size < MAP_MIN and size < self.size):  # shrinking to heap size: move there
             return False
-        cdef void *p = remap_resize(self.base, self.size, size, 0, NULL)
+        cdef void *p = remap_resize(self.base, self.size, size, REMAP_IN_PLACE, NULL)
         if p == MAP_FAILED:
             return False
         self.resized(<char *>p, size)
@@ -73,9 +55,9 @@ cdef class MappedStorage(Storage):
 
     cdef int resize_moving(self, Py_ssize_t size) except -1:
         cdef char *target = NULL
-        if size >= GIANT:  # a 1 GiB-aligned place to move to, so PUD entries move whole
+        if size >= REMAP_GIANT:  # a 1 GiB-aligned place to move to, so PUD entries move whole
             target = placeholder(size)
-        cdef void *p = remap_resize(self.base, self.size, size, 1, target)
+        cdef void *p = remap_resize(self.base, self.size, size, REMAP_MAY_MOVE, target)
         if p == MAP_FAILED:
             err = errno
             if target != NULL:
@@ -118,10 +100,6 @@ cdef class MappedStorage(Storage):
         if self.size and (CACHE is None or not CACHE.put(self)):
             munmap(self.base, self.size)
         self.base, self.size = EMPTY, 0
-
-    def __dealloc__(self):
-        if self.size:
-            munmap(self.base, self.size)
 
     cdef str kind(self):
         return "mapped"

@@ -1,4 +1,4 @@
-# The Buffers over memory that others see: SharedBuffer (other processes) and FileBuffer (a file).
+# SharedBuffer: a Buffer in shared memory (storage/shared.pxi) that several processes map at once.
 
 
 cdef class SharedBuffer(Buffer):
@@ -37,7 +37,7 @@ cdef class SharedBuffer(Buffer):
         cdef SharedBuffer buf = cls.__new__(cls)
         cdef SharedStorage storage = SharedStorage.attach(fd, name)
         buf._start_over(storage, storage.header().max_size)
-        buf._check_open()
+        buf._sync_open()
         return buf
 
     @property
@@ -56,7 +56,7 @@ cdef class SharedBuffer(Buffer):
             _posixshmem.shm_unlink(storage.name)
 
     cdef SharedStorage _shared(self):
-        self._check_open()
+        self._sync_open()
         if not isinstance(self.storage, SharedStorage):
             raise ValueError("this SharedBuffer was initialized again as a private Buffer")
         return <SharedStorage>self.storage
@@ -79,66 +79,3 @@ cdef class SharedBuffer(Buffer):
 cdef str posix_name(str name):
     """A shared-memory name as shm_open takes it: one leading slash."""
     return name if name.startswith("/") else "/" + name
-
-
-cdef class FileBuffer(Buffer):
-    """A file you can grow through its mapping: the bytes are the file's, shared with it.
-
-    FileBuffer(path, mode="r+", *, max_size=None): modes "r" (read-only: writes raise TypeError),
-    "r+", "w+" (truncate or create) and "x+" (create, fail if it exists); or FileBuffer(file
-    object or descriptor), duplicated. Growth allocates disk blocks first (a full disk is
-    OSError(ENOSPC) from the call that grows). flush() writes dirty pages (msync); flush and
-    close leave the file exactly len(buf) bytes long.
-    """
-
-    def __init__(self, file, mode="r+", *, max_size=None):
-        cdef bint writable = False
-        cdef Py_ssize_t most = 0 if max_size is None else size_arg(max_size, "max_size")
-        if self.exports_:  # before the file is opened (or created, or truncated) for nothing
-            raise self._pinned("initialize it again")
-        cdef FileStorage storage = FileStorage.open(open_for_mapping(file, mode, &writable),
-                                                    writable, most)
-        self._start_over(storage, most)
-        self.length = storage.length
-
-    cdef FileStorage _file(self):
-        self._check_open()
-        if not isinstance(self.storage, FileStorage):
-            raise ValueError("this FileBuffer was initialized again as a private Buffer")
-        return <FileStorage>self.storage
-
-    @cython.critical_section
-    def flush(self, offset=0, size=None):
-        """Write the dirty pages of [offset, offset + size) (default: all) and cut the file to len."""
-        cdef Py_ssize_t start = size_arg(offset, "offset")  # may run __index__: before _file()
-        cdef Py_ssize_t count = -1 if size is None else size_arg(size, "size")
-        cdef FileStorage storage = self._file()
-        cdef Py_ssize_t stop = self.length if count < 0 else start + count
-        storage.sync(min(start, self.length), min(stop, self.length))
-        storage.cut()
-        self._adopt(storage, 0)
-
-    def fileno(self):
-        """The file's descriptor (the buffer keeps owning it)."""
-        return self._file().fd
-
-    @cython.critical_section
-    def close(self):
-        """Cut the file to len(buf) and unmap it; idempotent. BufferError while exports are alive."""
-        if self.data == NULL:
-            return
-        if self.exports_:
-            raise self._pinned("close it")
-        if isinstance(self.storage, FileStorage):
-            (<FileStorage>self.storage).cut()
-        Buffer.close(self)
-
-    def __reduce_ex__(self, protocol):
-        raise TypeError("cannot pickle a FileBuffer: open the file again where it is needed")
-
-    def __copy__(self):
-        """A private Buffer with the same bytes."""
-        return Buffer(self)
-
-    def __deepcopy__(self, memo):
-        return Buffer(self)

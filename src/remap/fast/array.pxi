@@ -1,44 +1,4 @@
-# The C hot paths of the Python layer: BufferIO's write and Array's append.
-
-
-@cython.final
-cdef class Cursor:
-    """A file position on a Buffer, and the write that BufferIO's hot path runs in C.
-
-    Until the first write, the bytes may be a shared bytes object (read without a copy), as
-    io.BytesIO(bytes) shares its argument; unshare() copies them into the (empty) buffer.
-    """
-
-    cdef readonly Buffer buffer
-    cdef public Py_ssize_t position
-    cdef public bint closed
-    cdef public bytes shared
-
-    def __cinit__(self, Buffer buffer not None, bytes shared=None):
-        self.buffer = buffer
-        self.shared = shared or None
-
-    def unshare(self):
-        """Copy the shared bytes into the buffer and drop them."""
-        if self.shared is not None:
-            with cython.critical_section(self.buffer):
-                self.buffer._check_writable()
-                self.buffer._extend(self.shared)
-            self.shared = None
-
-    def write(self, data, /):
-        """Write a bytes-like object at the position and move past it; return its size."""
-        cdef Py_ssize_t written
-        if self.closed:
-            raise ValueError("I/O operation on closed file.")
-        if not PyObject_CheckBuffer(data):
-            raise TypeError(f"a bytes-like object is required, not '{type_name(data)}'")
-        if self.shared is not None:
-            self.unshare()
-        with cython.critical_section(self.buffer):
-            written = self.buffer._replace_from(self.position, -1, data)
-        self.position += written
-        return written
+# Array's C path (the Python class is remap._numpy.Array): appending one native number.
 
 
 @cython.final
@@ -65,7 +25,7 @@ cdef class NumberWriter:
         if not self._pack(value, item):
             return self.fallback(value)
         with cython.critical_section(self.buffer):
-            self.buffer._check_writable()
+            self.buffer._sync_writable()
             self.buffer._append_bytes(item, self.size)
 
     cdef bint _pack(self, object value, char *item) except -1:

@@ -41,9 +41,5 @@ cdef class ReservedStorage(Storage):
             munmap(self.base, self.reserved)
         self.base, self.size, self.reserved = EMPTY, 0, 0
 
-    def __dealloc__(self):
-        if self.reserved:
-            munmap(self.base, self.reserved)
-
     cdef str kind(self):
         return "reserved"

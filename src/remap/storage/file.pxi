@@ -65,11 +65,12 @@ cdef class FileStorage(FileBackedStorage):
         return 0
 
     cdef void release(self) noexcept:
-        try:
-            self.cut()
-        except OSError:
-            pass  # closing anyway; close() itself reports a failing cut
-        self.unmap()
+        if self.fd >= 0:
+            try:
+                self.cut()
+            except OSError:
+                pass  # closing anyway; close() itself reports a failing cut
+        FileBackedStorage.release(self)
 
     cdef str kind(self):
         return "file"

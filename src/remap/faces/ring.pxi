@@ -1,7 +1,13 @@
 # Ring: a byte ring on mirror storage. Its readable bytes and its free space are each one
 # contiguous range, always: no wrap-around logic for recv_into, numpy or struct.
 
-cdef dict WHEN_FULL = {"raise": 0, "partial": 1, "grow": 2}
+cdef enum WhenFull:  # what a write that does not fit does
+    RAISE    # raises BufferError
+    PARTIAL  # writes what fits
+    GROW     # grows the ring
+
+
+cdef dict WHEN_FULL = {"raise": RAISE, "partial": PARTIAL, "grow": GROW}
 
 
 @cython.final
@@ -47,7 +53,7 @@ cdef class Ring:
     cdef MirrorStorage storage
     cdef Py_ssize_t head_, tail_     # bytes ever read and written (a shared ring: in its header)
     cdef Py_ssize_t reading, writing  # live readable() and writable() views
-    cdef int when_full
+    cdef WhenFull when_full
 
     def __init__(self, capacity=PAGESIZE, *, when_full="raise"):
         self._start(MirrorStorage.create(ring_size(capacity), False), when_full)
@@ -145,10 +151,10 @@ cdef class Ring:
             if self.writing:
                 raise BufferError("cannot write() while a writable() view is alive: commit() it")
             if n > self.storage.size - used:
-                if self.when_full == 0:
+                if self.when_full == RAISE:
                     raise BufferError(f"the ring is full: {n} bytes do not fit in the "
                                       f"{self.storage.size - used} free")
-                if self.when_full == 1:
+                if self.when_full == PARTIAL:
                     n = self.storage.size - used
                 else:
                     self._grow(used + n)

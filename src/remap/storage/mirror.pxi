@@ -3,12 +3,8 @@
 # is invisible. A shared ring has a header page (head and tail) before the pages.
 
 
-cdef extern from *:
-    """
-    typedef struct { long long magic, version, size, head, tail; } remap_ring_header;
-    """
-    ctypedef struct RingHeader "remap_ring_header":
-        long long magic, version, size, head, tail
+cdef struct RingHeader:  # a shared ring's first page; every field is read and written atomically
+    long long magic, version, size, head, tail
 
 cdef long long RING_MAGIC = 0x31474e4970616d65  # b"emapRNG1", little-endian
 cdef str RING_FORMAT = "=5q"
@@ -16,9 +12,15 @@ cdef str RING_FORMAT = "=5q"
 
 @cython.final
 @cython.internal
-cdef class MirrorStorage(Storage):
-    """size bytes of a memfd mapped at base and again at base + size (after a header page if shared)."""
+cdef class MirrorStorage:
+    """size bytes of a memfd mapped at base and again at base + size (after a header page if shared).
 
+    Not a Storage: a ring grows by remapping and reordering its pages (grow), not as a region
+    BufferCore resizes, and it has one way of freeing (release).
+    """
+
+    cdef char *base              # the ring's first byte (its pages follow again at base + size)
+    cdef Py_ssize_t size         # bytes in the ring; 0 once released
     cdef int fd
     cdef char *reservation       # the header page (shared) or the first mapping
     cdef Py_ssize_t origin       # file bytes before the ring's pages: PAGE if shared, else 0
@@ -72,7 +74,7 @@ cdef class MirrorStorage(Storage):
         except BaseException:
             munmap(reservation, self.origin + 2 * size)
             raise
-        self.reservation, self.base, self.size, self.mapped = reservation, base, size, True
+        self.reservation, self.base, self.size = reservation, base, size
         self.header = <RingHeader *>reservation if self.origin else NULL
         return 0
 
@@ -107,6 +109,3 @@ cdef class MirrorStorage(Storage):
 
     def __dealloc__(self):
         self.release()
-
-    cdef str kind(self):
-        return "mirror"

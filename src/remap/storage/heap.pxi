@@ -1,5 +1,11 @@
 # Heap storage: a PyMem block, for buffers below MAP_MIN (no VMA each, a copy is cheap).
 
+# Below this a copy costs less than a mapping (one VMA of vm.max_map_count, ~10 us per move).
+MAP_THRESHOLD = 128 << 10
+cdef Py_ssize_t MAP_MIN = MAP_THRESHOLD
+# A growing heap buffer takes a cached mapping from this size: its pages are faulted in already.
+cdef Py_ssize_t RECYCLE_MIN = 8 << 10
+
 
 @cython.final
 @cython.internal
@@ -36,12 +42,9 @@ cdef class HeapStorage(Storage):
         return MappedStorage.recycled(size, max(64 * size, 4 << 20), hugepages)
 
     cdef void release(self) noexcept:
-        PyMem_Free(self.base)
-        self.base, self.size = EMPTY, 0
-
-    def __dealloc__(self):
-        if self.size:
+        if self.base != EMPTY:
             PyMem_Free(self.base)
+        self.base, self.size = EMPTY, 0
 
     cdef str kind(self):
         return "heap"

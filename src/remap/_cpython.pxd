@@ -1,0 +1,27 @@
+# C-API and libc pieces Cython's own declarations lack.
+
+from cpython.ref cimport PyObject
+
+cdef extern from "<string.h>" nogil:
+    void *memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len)
+    void *memrchr(const void *s, int c, size_t n)
+
+cdef extern from "Python.h":
+    object PyMethod_New(object function, object instance)
+    ctypedef object (*ssizeargfunc)(object, Py_ssize_t)
+    ctypedef int (*ssizeobjargproc)(object, Py_ssize_t, PyObject *) except -1
+    ctypedef struct PySequenceMethods:
+        ssizeargfunc sq_item
+        ssizeobjargproc sq_ass_item
+    ctypedef struct SlotTable "PyTypeObject":
+        PySequenceMethods *tp_as_sequence
+    const Py_ssize_t PY_SSIZE_T_MAX
+    Py_ssize_t PyNumber_AsSsize_t(object o, PyObject *exc) except? -1
+    bint PyIndex_Check(object o)
+    double PyFloat_AsDouble(object o) except? -1.0
+    double PyLong_AsDouble(object o) except? -1.0
+    long long PyLong_AsLongLongAndOverflow(object o, int *overflow) except? -1
+    unsigned long long PyLong_AsUnsignedLongLong(object o) except? <unsigned long long>-1
+    int PySlice_Unpack(object s, Py_ssize_t *start, Py_ssize_t *stop, Py_ssize_t *step) except -1
+    Py_ssize_t PySlice_AdjustIndices(Py_ssize_t length, Py_ssize_t *start, Py_ssize_t *stop,
+                                     Py_ssize_t step)

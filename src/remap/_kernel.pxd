@@ -1,0 +1,63 @@
+# The kernel layer: the system calls remap makes (C in _kernel.h), their named flags, and the
+# one helper that turns a failed call's errno into an exception.
+
+from libc.errno cimport ENOMEM, errno
+from libc.string cimport strerror
+from posix.mman cimport (
+    MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_ANONYMOUS, MAP_FAILED, MAP_FIXED,
+    MAP_PRIVATE, MAP_SHARED, MS_SYNC, PROT_NONE, PROT_READ, PROT_WRITE, madvise, mmap, mprotect,
+    msync, munmap,
+)
+
+cdef extern from "<string.h>" nogil:
+    void explicit_bzero(void *s, size_t n)
+
+cdef extern from "<sys/mman.h>" nogil:
+    int mlock(const void *addr, size_t length)
+    int munlock(const void *addr, size_t length)
+
+cdef extern from "<unistd.h>" nogil:
+    int ftruncate(int fd, long length)
+
+cdef extern from "_kernel.h" nogil:
+    const int REMAP_HAVE_MREMAP
+    const int REMAP_BIG_ENDIAN
+    const int MADV_DONTDUMP, MADV_WIPEONFORK, MADV_DONTFORK
+    const size_t REMAP_GIANT
+    ctypedef enum remap_move:
+        REMAP_IN_PLACE
+        REMAP_MAY_MOVE
+    void *remap_map_anonymous(size_t size, int prot)
+    void *remap_resize(void *old, size_t old_size, size_t new_size, remap_move move, void *target)
+    void *remap_grow_shared(void *old, size_t old_size, size_t new_size, remap_move move, int fd,
+                            int prot)
+    int remap_memfd_secret()
+    int remap_guard_add(char *start, char *end)
+    void remap_guard_set(int slot, char *start, char *end)
+    void remap_guard_remove(int slot)
+    int remap_guard_hit(int slot)
+    long long remap_load(const long long *field)
+    void remap_store(long long *field, long long value)
+    void remap_store_max(long long *field, long long value)
+    long long remap_add(long long *field, long long value)
+
+
+cdef inline Py_ssize_t round_up(Py_ssize_t n, Py_ssize_t unit) noexcept nogil:
+    """n rounded up to a multiple of unit, a power of two."""
+    return (n + unit - 1) & ~(unit - 1)
+
+
+cdef inline int raise_errno(int err, str what) except -1:
+    """Raise for an errno a system call set: MemoryError for ENOMEM, else OSError (its subclass)."""
+    message = f"{what}: {strerror(err).decode()}"
+    if err == ENOMEM:
+        raise MemoryError(message)
+    raise OSError(err, message)
+
+
+cdef inline char *map_anonymous(Py_ssize_t size, int prot) except NULL:
+    """A fresh private anonymous mapping of size bytes (1 GiB-aligned from 1 GiB up), or raise."""
+    cdef void *start = remap_map_anonymous(size, prot)
+    if start == MAP_FAILED:
+        raise_errno(errno, f"mmap of {size} bytes failed")
+    return <char *>start

@@ -1,0 +1,128 @@
+# What Buffer needs outside its class: its iterator, the text methods it borrows from bytes,
+# copying of subclasses, and the patch of two sequence slots.
+
+
+@cython.final
+@cython.internal
+cdef class ByteIterator:
+    """Iterates a Buffer's bytes as ints, re-reading its length at every step."""
+
+    cdef Buffer buffer
+    cdef Py_ssize_t position
+
+    def __cinit__(self, Buffer buffer):
+        self.buffer = buffer
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.buffer is None or self.buffer.data == NULL or self.position >= self.buffer.length:
+            self.buffer = None
+            raise StopIteration
+        self.position += 1
+        return <unsigned char>self.buffer.data[self.position - 1]
+
+    def __length_hint__(self):
+        if self.buffer is None or self.buffer.data == NULL:
+            return 0
+        return max(self.buffer.length - self.position, 0)
+
+    def __reduce__(self):
+        """iter(buffer) at the position, as bytearray's iterator pickles; iter(()) once exhausted."""
+        if self.buffer is None:
+            return iter, ((),)
+        return iter, (self.buffer,), self.position
+
+    def __setstate__(self, position):
+        self.position = max(PyNumber_AsSsize_t(position, NULL), 0)
+
+
+cdef object as_buffers(object result):
+    """A bytes method's result with each bytes in it made a Buffer, as bytearray's would be."""
+    if type(result) is bytes:
+        return Buffer(result)
+    if type(result) is list or type(result) is tuple:
+        return type(result)(as_buffers(item) for item in result)
+    return result
+
+
+@cython.final
+@cython.internal
+cdef class TextMethod:
+    """A bytes method as a Buffer method: it runs on a copy of the bytes, Buffer arguments too."""
+
+    cdef object method
+    cdef readonly str __name__
+
+    def __cinit__(self, str name):
+        self.method = getattr(bytes, name)
+        self.__name__ = name
+
+    @property
+    def __qualname__(self):
+        return f"Buffer.{self.__name__}"
+
+    @property
+    def __doc__(self):
+        return self.method.__doc__
+
+    def __get__(self, instance, owner):
+        return self if instance is None else PyMethod_New(self, instance)
+
+    def __call__(self, buffer, *args, **kwargs):
+        if not isinstance(buffer, Buffer):
+            raise TypeError(f"descriptor '{self.__name__}' for 'remap.Buffer' objects doesn't "
+                            f"apply to a '{type_name(buffer)}' object")
+        args = [bytes(arg) if isinstance(arg, Buffer) else arg for arg in args]
+        return as_buffers(self.method(bytes(buffer), *args, **kwargs))
+
+    @property
+    def __signature__(self):
+        """bytes' signature for the method, for inspect and stubtest."""
+        from inspect import signature
+        return signature(self.method)
+
+
+cdef object copy_by_reduce(object obj, object memo):
+    """copy.copy(obj) (memo None) or copy.deepcopy(obj, memo) from its __reduce_ex__, as copy does."""
+    from copy import deepcopy
+    cls, args, state = obj.__reduce_ex__(4)
+    result = cls(*args)
+    if memo is not None:
+        memo[id(obj)] = result
+        state = deepcopy(state, memo)
+    if state is None:
+        return result
+    if hasattr(result, "__setstate__"):
+        result.__setstate__(state)
+        return result
+    attributes, slots = state if isinstance(state, tuple) else (state, None)
+    result.__dict__.update(attributes or {})
+    for name, value in (slots or {}).items():
+        setattr(result, name, value)
+    return result
+
+
+# Cython gives Buffer an sq_item and an sq_ass_item that pass the index on to __getitem__ and
+# __setitem__, which wrap a negative index a second time; bytearray's treat it as out of range.
+cdef object sequence_item(object self, Py_ssize_t i):
+    """sq_item: the byte at i, which PySequence_GetItem has already wrapped."""
+    if i < 0:
+        raise IndexError("remap.Buffer index out of range")
+    return self[i]
+
+
+cdef int sequence_assign(object self, Py_ssize_t i, PyObject *value) except -1:
+    """sq_ass_item: set (or, for NULL, delete) the byte at i, already wrapped."""
+    if i < 0:
+        raise IndexError("remap.Buffer index out of range")
+    if value == NULL:
+        del self[i]
+    else:
+        self[i] = <object>value
+    return 0
+
+
+(<SlotTable *>Buffer).tp_as_sequence.sq_item = sequence_item
+(<SlotTable *>Buffer).tp_as_sequence.sq_ass_item = sequence_assign
