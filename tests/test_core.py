@@ -1,15 +1,16 @@
-"""Tests of the compiled core: construction, storage regimes, resizing, exports and errors."""
+"""Buffer itself: construction, resizing, exports and the one rule, lifetime, bytes in and out, errors.
+
+What each storage kind does is tested in test_storage_<kind>.py."""
 
 import array
 import ctypes
-import gc
 import os
 
 import numpy as np
 import pytest
 
 import remap
-from conftest import is_mapped, kernel_placement, limits_address_space, mapping_count
+from conftest import is_mapped, kernel_placement
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -122,71 +123,6 @@ def test_append_growth_is_geometric():
     assert bytes(buf) == b"\x07" * (1 << 20)
 
 
-def test_small_buffers_live_on_the_heap_large_ones_in_mappings():
-    assert not remap.Buffer(100).mapped
-    assert not remap.Buffer(remap.MAP_THRESHOLD - 1).mapped
-    assert remap.Buffer(remap.MAP_THRESHOLD).mapped
-
-
-@kernel_placement
-def test_large_capacity_is_huge_page_sized_and_aligned():
-    buf = remap.Buffer(5 * MiB + 1)
-    assert buf.capacity % HUGE == 0
-    assert buf.address % HUGE == 0
-    buf.resize(40 * MiB + 3)
-    assert buf.capacity % HUGE == 0 and buf.address % HUGE == 0
-
-
-def vm_flags(address):
-    """The VmFlags of the mapping that holds address."""
-    with open("/proc/self/smaps") as smaps:
-        text = smaps.read()
-    block = text[text.index(f"{address:x}-"):]
-    return next(line for line in block.splitlines() if line.startswith("VmFlags"))
-
-
-@kernel_placement
-def test_huge_pages_are_advised():
-    assert " hg" in vm_flags(remap.Buffer(8 * MiB).address)
-    assert " nh" in vm_flags(remap.Buffer(8 * MiB, hugepages=False).address)
-
-
-@kernel_placement
-def test_huge_pages_are_advised_once_appends_grow_a_buffer_past_2_mib(child):
-    out = child("""
-        import remap
-        buf = remap.Buffer()  # a fresh process: no cached mapping, advised or not, to take
-        for _ in range(200):  # heap, then a small mapping, moved by mremap as it grows
-            buf += b"x" * (64 << 10)
-        with open("/proc/self/smaps") as smaps:
-            block = smaps.read().split(f"{buf.address:x}-")[1]
-        print(next(line for line in block.splitlines() if line.startswith("VmFlags")))
-    """)
-    assert " hg" in out
-
-
-def test_hundred_thousand_small_buffers_cost_no_mappings():
-    before = mapping_count()
-    buffers = [remap.Buffer(100) for _ in range(100_000)]
-    for i, buf in enumerate(buffers[::1000]):
-        buf[0] = i % 256
-    assert mapping_count() - before < 100
-    assert all(len(b) == 100 for b in buffers)
-    del buffers
-    gc.collect()
-
-
-def test_one_gib_grows_to_two_keeping_both_ends():
-    buf = remap.Buffer(GiB)
-    buf[0], buf[GiB - 1] = 1, 2
-    buf.resize(2 * GiB)
-    assert (buf[0], buf[GiB - 1], buf[GiB], buf[-1]) == (1, 2, 0, 0)
-    buf[-1] = 3
-    buf.resize(GiB)
-    assert (buf[0], buf[-1]) == (1, 2)
-    buf.close()
-
-
 # -- exports: the one rule --
 
 def test_buffer_protocol_is_writable_bytes():
@@ -263,25 +199,6 @@ def test_shrink_and_close_are_refused_while_exported():
     assert buf == b"abcdef" and not buf.closed
     buf.resize(1)
     assert buf == b"a"
-
-
-def test_max_size_grows_under_a_numpy_array_without_moving():
-    buf = remap.Buffer(b"\x01" * 8, max_size=256 * MiB)
-    address = buf.address
-    arr = np.frombuffer(buf, dtype="u1")
-    for size in (MiB, 3 * MiB, 100 * MiB, 256 * MiB):
-        buf.resize(size)
-        assert buf.address == address
-    assert arr.tolist() == [1] * 8 and buf[-1] == 0
-    with pytest.raises(MemoryError, match="max_size"):
-        buf.resize(256 * MiB + 1)
-    with pytest.raises(MemoryError, match="max_size"):
-        buf.reserve(256 * MiB + 1)
-    assert len(buf) == 256 * MiB
-    del arr
-    buf.resize(10)
-    buf.shrink_to_fit()
-    assert buf.capacity == remap.PAGESIZE and buf[:8] == b"\x01" * 8
 
 
 def test_extend_with_itself_and_its_own_views():
@@ -405,97 +322,6 @@ def test_repr_is_short_and_useful():
     assert len(text) < 400 and "1073741760 more bytes" in text and "mapped" in text
 
 
-# -- kernel limits, in child processes --
-
-@limits_address_space
-def test_enomem_leaves_the_buffer_intact(child):
-    out = child("""
-        import resource, remap
-        buf = remap.Buffer(b"keep" * 1000)
-        buf.extend(bytes(range(256)) * 4096)
-        before = bytes(buf)
-        limit = 512 << 20
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        for grow in (lambda: buf.resize(1 << 30), lambda: buf.reserve(1 << 30),
-                     lambda: buf.resize(700 << 20)):
-            try:
-                grow()
-            except MemoryError as error:
-                print("MemoryError", error)
-            else:
-                raise SystemExit("grew past RLIMIT_AS")
-            assert bytes(buf) == before, "bytes changed"
-        buf.extend(b"still usable")
-        assert bytes(buf[-12:]) == b"still usable"
-        print("ok")
-    """)
-    assert out.count("MemoryError") == 3 and out.endswith("ok\n")
-
-
-@limits_address_space
-def test_enomem_mid_append_keeps_every_byte(child):
-    out = child("""
-        import resource, remap
-        limit = 768 << 20
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        buf = remap.Buffer()
-        chunk = bytes(range(256)) * 256
-        try:
-            while True:
-                buf += chunk
-        except MemoryError:
-            pass
-        n = len(buf)
-        assert n > 64 << 20 and n % len(chunk) == 0
-        view = memoryview(buf)
-        assert view[:len(chunk)] == chunk and view[n - len(chunk):] == chunk
-        print("ok", n)
-    """)
-    assert out.startswith("ok")
-
-
-@pytest.mark.skipif(os.environ.get("REMAP_SANITIZER") is not None,
-                    reason="at the mapping limit ASan's own allocator fails to mmap, and aborts")
-def test_near_max_map_count_every_buffer_keeps_its_bytes(child):
-    out = child("""
-        import remap
-        bufs, errors = [], 0
-        try:
-            for i in range(70_000):  # alternate flags so neighbouring mappings do not merge
-                bufs.append((i, remap.Buffer(remap.MAP_THRESHOLD, hugepages=bool(i % 2))))
-                bufs[-1][1][0] = i % 251
-        except MemoryError:
-            errors += 1
-        for _ in range(1000):  # room for the interpreter's own allocations
-            bufs.pop()
-        for i, buf in bufs[::10]:
-            try:
-                buf.resize(buf.capacity * 3)
-            except MemoryError:
-                errors += 1
-        assert all(buf[0] == i % 251 for i, buf in bufs), "a byte was lost"
-        print("ok", len(bufs), errors)
-    """)
-    assert out.startswith("ok")
-
-
-@limits_address_space
-def test_growth_without_room_for_alignment_still_moves(child):
-    out = child("""
-        import resource, remap
-        buf = remap.Buffer(1 << 30)
-        buf[0], buf[-1] = 1, 2
-        used = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
-        limit = used + (2 << 30) + (512 << 20)  # room for the move, not for 1 GiB of slack too
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        blocker = remap.Buffer(remap.MAP_THRESHOLD)
-        buf.resize(2 << 30)
-        assert (buf[0], buf[(1 << 30) - 1], buf[-1]) == (1, 2, 0)
-        print("ok")
-    """)
-    assert out.endswith("ok\n")
-
-
 def test_the_build_is_the_one_asked_for():
     assert remap.HAVE_MREMAP == (os.environ.get("REMAP_NO_MREMAP") != "1")
 
@@ -512,16 +338,3 @@ def test_write_at_is_like_pwrite():
     with pytest.raises(ValueError):
         buf.write_at(-1, b"x")
     assert buf == b"abXYe123\0\0z"
-
-
-@kernel_placement
-def test_giant_buffers_are_gib_aligned_so_moves_go_a_pud_at_a_time():
-    buf = remap.Buffer(GiB)
-    assert buf.address % GiB == 0
-    blocker = remap.Buffer(remap.MAP_THRESHOLD)  # often sits right after, forcing a move
-    buf[-1] = 5
-    buf.resize(2 * GiB)
-    assert buf.address % GiB == 0 and buf[GiB - 1] == 5
-    reserved = remap.Buffer(max_size=3 * GiB)
-    assert reserved.address % GiB == 0
-    blocker.close()

@@ -1,11 +1,8 @@
 """SharedBuffer across real processes: fork, pass_fds, names, multiprocessing, hostile peers."""
 
-import concurrent.futures
-import multiprocessing
 import os
 import pickle
 import struct
-import subprocess
 
 import numpy as np
 import pytest

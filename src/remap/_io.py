@@ -17,7 +17,8 @@ class BufferIO(io.BufferedIOBase):
 
     BufferIO(bytes) reads them without a copy until the first write, as BytesIO does; other
     bytes-like objects are copied into a new Buffer; BufferIO(buffer) works on that Buffer in
-    place and leaves it open on close().
+    place and leaves it open on close(). Its position and write live in C: Cursor
+    (fast/buffer_io.pxi).
     """
 
     __slots__ = ("_cursor", "_owns")

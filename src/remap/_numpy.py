@@ -43,7 +43,7 @@ class Array:
 
     append and extend are amortized O(1); np.asarray(a) is a zero-copy view, shape
     (len(a), *shape), that pins the buffer while it lives (growth then raises BufferError
-    unless it can happen in place).
+    unless it can happen in place). append's C path is NumberWriter (fast/array.pxi).
     """
 
     dtype: np.dtype[Any]

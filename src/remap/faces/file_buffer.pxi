@@ -45,12 +45,8 @@ cdef class FileBuffer(Buffer):
     @cython.critical_section
     def close(self):
         """Cut the file to len(buf) and unmap it; idempotent. BufferError while exports are alive."""
-        if self.data == NULL:
-            return
-        if self.exports_:
-            raise self._pinned("close it")
-        if isinstance(self.storage, FileStorage):
-            (<FileStorage>self.storage).cut()
+        if self.data != NULL and not self.exports_ and isinstance(self.storage, FileStorage):
+            (<FileStorage>self.storage).cut()  # here a failing cut raises; release() would not
         Buffer.close(self)
 
     def __reduce_ex__(self, protocol):
