@@ -2,6 +2,7 @@
 deque of bytes, with views that pin, growth that keeps order, and a two-process stream."""
 
 import collections
+import multiprocessing
 import os
 import pickle
 import socket
@@ -14,6 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 import remap
 from conftest import ClosesOnIndex, run_child
+from workers import read_ring
 
 PAGE = remap.PAGESIZE
 
@@ -163,11 +165,18 @@ TestAgainstDeque = AgainstDeque.TestCase
 TestAgainstDeque.settings = settings(max_examples=100, stateful_step_count=40, deadline=None)
 
 
-def test_shared_ring_pickles_through_multiprocessing_and_attaches_by_descriptor():
+def test_shared_ring_pickles_to_start_a_process_and_attaches_by_descriptor():
     ring = remap.Ring.shared(PAGE)
     ring.write(b"hello")
-    other = pickle.loads(pickle.dumps(ring))
-    assert other.read() == b"hello" and len(ring) == 0
+    with pytest.raises(RuntimeError, match="multiprocessing"):  # nothing would ever close it
+        pickle.dumps(ring)
+    spawn = multiprocessing.get_context("spawn")
+    queue = spawn.Queue()
+    process = spawn.Process(target=read_ring, args=(ring, queue))
+    process.start()
+    assert queue.get(timeout=60) == b"hello"
+    process.join(60)
+    assert process.exitcode == 0 and len(ring) == 0
     attached = remap.Ring.attach(ring.fileno())
     ring.write(b"again")
     assert attached.peek() == b"again"

@@ -136,16 +136,21 @@ def test_pickled_through_multiprocessing_the_descriptor_travels(method):
     """)
 
 
-def test_process_pool_executor():
+def test_process_pool_executor_by_name():
+    """Tasks travel through a queue, not a spawn: a named buffer goes by its name."""
     run_forking("""
-        import concurrent.futures, multiprocessing, remap
-        shared = remap.SharedBuffer()
-        spawn = multiprocessing.get_context("spawn")
-        with spawn.Manager() as manager:
-            lock = manager.Lock()
-            with concurrent.futures.ProcessPoolExecutor(2, mp_context=spawn) as pool:
-                results = list(pool.map(append_records, [shared] * 4, [lock] * 4, range(4), [50] * 4))
-        assert len(shared) == 4 * 50 * 16 and max(results) == len(shared)
+        import concurrent.futures, multiprocessing, os, remap
+        shared = remap.SharedBuffer(name=f"remap-pool-{os.getpid()}")
+        try:
+            spawn = multiprocessing.get_context("spawn")
+            with spawn.Manager() as manager:
+                lock = manager.Lock()
+                with concurrent.futures.ProcessPoolExecutor(2, mp_context=spawn) as pool:
+                    results = list(pool.map(append_records, [shared] * 4, [lock] * 4, range(4),
+                                            [50] * 4))
+            assert len(shared) == 4 * 50 * 16 and max(results) == len(shared)
+        finally:
+            shared.unlink()
     """)
 
 
@@ -232,12 +237,18 @@ def test_growth_past_a_full_dev_shm_raises_from_the_call_that_grows():
     assert out.split() == ["True", str(1 << 20)]
 
 
-def test_pickled_in_one_process_is_a_second_handle_on_the_same_memory():
+def test_a_memfd_pickles_only_to_start_a_process_a_name_anywhere():
     shared = remap.SharedBuffer(3)
-    shared[:] = b"abc"
-    again = pickle.loads(pickle.dumps(shared))  # the descriptor goes through multiprocessing's
-    again += b"d"                               # resource sharer
-    assert shared == b"abcd" and again.fileno() != shared.fileno()
+    with pytest.raises(RuntimeError, match="multiprocessing"):  # the descriptor would leak
+        pickle.dumps(shared)
+    named = remap.SharedBuffer(3, name=f"remap-pickle-{os.getpid()}")
+    try:
+        named[:] = b"abc"
+        again = pickle.loads(pickle.dumps(named))
+        again += b"d"
+        assert named == b"abcd" and again.fileno() != named.fileno()
+    finally:
+        named.unlink()
 
 
 def test_close_is_idempotent_and_releases_the_descriptor():

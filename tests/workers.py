@@ -48,6 +48,17 @@ def read_records(shared, writers, count, queue):
     queue.put(sorted(seen.items()))
 
 
+def read_ring(ring, queue):
+    """A consumer process: what the ring holds, read out."""
+    queue.put(ring.read())
+
+
+def append_to(shared, data):
+    """Append data; return the new length."""
+    shared += data
+    return len(shared)
+
+
 def grow_to(shared, size, barrier):
     """Wait for the other growers, then grow to size."""
     barrier.wait(60)

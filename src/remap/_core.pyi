@@ -154,6 +154,7 @@ class Buffer(_BufferCore):
     def __ge__(self, other: _BytesLike, /) -> bool: ...
     __hash__: None  # type: ignore[assignment]
 
+@disjoint_base
 class SharedBuffer(Buffer):
     def __init__(self, size: SupportsIndex = 0, *, name: str | None = None,
                  max_size: SupportsIndex | None = None) -> None: ...

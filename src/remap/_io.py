@@ -150,6 +150,10 @@ class BufferIO(io.BufferedIOBase):
             cursor.closed = True
         super().close()
 
+    def __del__(self) -> None:
+        """Nothing to flush, and nothing to close: the bytes go with the last reference, which
+        a write() running on a temporary BufferIO still holds (BufferIO().write(b"x") works)."""
+
     def __getstate__(self) -> tuple[bytes, int, dict[str, Any] | None]:
         """(the bytes, the position, the instance's attributes or None), as BytesIO pickles."""
         value = self.getvalue()

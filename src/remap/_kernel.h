@@ -13,7 +13,10 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #if defined(MREMAP_MAYMOVE) && !defined(REMAP_NO_MREMAP)
@@ -131,78 +134,224 @@ static int remap_memfd_secret(void)
 
 /* The SIGBUS guard. A file or shared-memory object another process cuts short leaves our
    mapping of it with pages that fault (SIGBUS). Guarded ranges get private zero pages there
-   instead, and a mark their storage reports at its next access. Ranges are kept in a fixed
-   table the handler reads with atomic loads; the handler is installed with the first range. */
-#define REMAP_GUARD_SLOTS 1024
+   instead, and a mark their storage reports at its next access. What it promises:
+   - it handles only faults inside remap's own guarded mappings, however many there are (the
+     table grows in chunks that are never freed, so the handler reads it without locks);
+   - every other SIGBUS (a fault elsewhere, kill -BUS, raise()) goes to the handler that was
+     installed before remap's, or gets the default action (the process dies), as without remap;
+   - a handler installed after remap's that re-raises with raise() (faulthandler does) still
+     gets the cut mapping repaired: a raised SIGBUS first looks for a guarded file cut short. */
+#define REMAP_GUARD_CHUNK 1024
 
-typedef struct { char *start; char *end; int hit; } remap_guard_slot;
-static remap_guard_slot remap_guards[REMAP_GUARD_SLOTS];
+typedef struct { char *start; char *end; int fd; int hit; } remap_guard_slot;
+typedef struct remap_guard_chunk {
+    remap_guard_slot slots[REMAP_GUARD_CHUNK];
+    struct remap_guard_chunk *next;
+} remap_guard_chunk;
+
+static remap_guard_chunk remap_guard_table;
 static struct sigaction remap_guard_previous;
 static uintptr_t remap_guard_page;
 
-static void remap_guard_handler(int sig, siginfo_t *info, void *context)
+/* Map private zero pages over [from, slot's end) and mark the slot hit; 1 if that worked. */
+static int remap_guard_zero(remap_guard_slot *slot, char *from, char *end)
 {
-    char *address = (char *)info->si_addr;
-    int i;
-    (void)sig; (void)context;
-    for (i = 0; i < REMAP_GUARD_SLOTS; i++) {
-        char *start = __atomic_load_n(&remap_guards[i].start, __ATOMIC_ACQUIRE);
-        char *end = __atomic_load_n(&remap_guards[i].end, __ATOMIC_ACQUIRE);
-        char *page = (char *)((uintptr_t)address & ~(remap_guard_page - 1));
-        if (start != NULL && start <= address && address < end
-                && mmap(page, (size_t)(end - page), PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
-            __atomic_store_n(&remap_guards[i].hit, 1, __ATOMIC_RELEASE);
-            return;  /* the access runs again, on zeros */
-        }
-    }
-    sigaction(SIGBUS, &remap_guard_previous, NULL);  /* not ours: it faults again, as before */
+    char *page = (char *)((uintptr_t)from & ~(remap_guard_page - 1));
+    if (mmap(page, (size_t)(end - page), PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+        return 0;
+    __atomic_store_n(&slot->hit, 1, __ATOMIC_RELEASE);
+    return 1;
 }
 
-/* Guard [start, end) in a free slot; return the slot, or -1 (then the range is unguarded). */
-static int remap_guard_add(char *start, char *end)
+/* A fault at address: if it lies in a guarded range, zero the rest of that range. */
+static int remap_guard_repair_fault(char *address)
 {
+    remap_guard_chunk *chunk;
+    int i;
+    for (chunk = &remap_guard_table; chunk; chunk = __atomic_load_n(&chunk->next, __ATOMIC_ACQUIRE))
+        for (i = 0; i < REMAP_GUARD_CHUNK; i++) {
+            remap_guard_slot *slot = &chunk->slots[i];
+            char *start = __atomic_load_n(&slot->start, __ATOMIC_ACQUIRE);
+            char *end = __atomic_load_n(&slot->end, __ATOMIC_ACQUIRE);
+            if (start != NULL && start <= address && address < end)
+                return remap_guard_zero(slot, address, end);
+        }
+    return 0;
+}
+
+/* A raised SIGBUS (no fault address): zero the cut part of every guarded file cut short. */
+static int remap_guard_repair_cuts(void)
+{
+    remap_guard_chunk *chunk;
+    int i, repaired = 0;
+    struct stat status;
+    for (chunk = &remap_guard_table; chunk; chunk = __atomic_load_n(&chunk->next, __ATOMIC_ACQUIRE))
+        for (i = 0; i < REMAP_GUARD_CHUNK; i++) {
+            remap_guard_slot *slot = &chunk->slots[i];
+            char *start = __atomic_load_n(&slot->start, __ATOMIC_ACQUIRE);
+            char *end = __atomic_load_n(&slot->end, __ATOMIC_ACQUIRE);
+            char *cut;
+            if (start == NULL || fstat(slot->fd, &status) != 0)
+                continue;
+            cut = start + (((uintptr_t)status.st_size + remap_guard_page - 1)
+                           & ~(remap_guard_page - 1));
+            if (cut < end && !__atomic_load_n(&slot->hit, __ATOMIC_ACQUIRE))
+                repaired |= remap_guard_zero(slot, cut, end);
+        }
+    return repaired;
+}
+
+/* Not ours: what would have happened without remap's handler. */
+static void remap_guard_forward(int sig, siginfo_t *info, void *context)
+{
+    struct sigaction previous = remap_guard_previous, fallback;
+    if (previous.sa_flags & SA_SIGINFO) {
+        if (previous.sa_sigaction != NULL)
+            previous.sa_sigaction(sig, info, context);
+        return;
+    }
+    if (previous.sa_handler == SIG_IGN && info->si_code <= 0)
+        return;  /* an ignored signal; a fault cannot be ignored, so it falls through */
+    if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
+        previous.sa_handler(sig);
+        return;
+    }
+    memset(&fallback, 0, sizeof fallback);  /* the default action: the process dies of SIGBUS */
+    fallback.sa_handler = SIG_DFL;
+    sigaction(SIGBUS, &fallback, NULL);
+    if (info->si_code <= 0)
+        raise(sig);  /* blocked while this runs: delivered, and fatal, when it returns */
+    /* a fault: returning runs the access again, which faults into the default action */
+}
+
+static void remap_guard_handler(int sig, siginfo_t *info, void *context)
+{
+    int saved = errno;
+    int ours = info->si_code > 0 ? remap_guard_repair_fault((char *)info->si_addr)
+                                 : remap_guard_repair_cuts();
+    errno = saved;
+    if (!ours)
+        remap_guard_forward(sig, info, context);
+}
+
+/* Guard [start, end), a shared mapping of fd from its offset 0; NULL only if memory ran out. */
+static remap_guard_slot *remap_guard_add(char *start, char *end, int fd)
+{
+    remap_guard_chunk *chunk = &remap_guard_table;
     int i;
     if (remap_guard_page == 0) {
         struct sigaction action;
         memset(&action, 0, sizeof action);
         action.sa_sigaction = remap_guard_handler;
-        action.sa_flags = SA_SIGINFO;
+        action.sa_flags = SA_SIGINFO | SA_ONSTACK;
         sigemptyset(&action.sa_mask);
-        if (sigaction(SIGBUS, &action, &remap_guard_previous) != 0)
-            return -1;
         remap_guard_page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        if (sigaction(SIGBUS, &action, &remap_guard_previous) != 0)
+            return NULL;
     }
-    for (i = 0; i < REMAP_GUARD_SLOTS; i++) {
-        char *expected = NULL;
-        if (__atomic_load_n(&remap_guards[i].start, __ATOMIC_ACQUIRE) == NULL) {
-            remap_guards[i].hit = 0;
-            __atomic_store_n(&remap_guards[i].end, end, __ATOMIC_RELEASE);
-            if (__atomic_compare_exchange_n(&remap_guards[i].start, &expected, start, 0,
-                                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-                return i;
+    for (;;) {
+        for (i = 0; i < REMAP_GUARD_CHUNK; i++) {
+            remap_guard_slot *slot = &chunk->slots[i];
+            char *expected = NULL;
+            if (__atomic_load_n(&slot->start, __ATOMIC_ACQUIRE) != NULL)
+                continue;
+            __atomic_store_n(&slot->end, NULL, __ATOMIC_RELEASE);  /* claimed: matches nothing */
+            if (!__atomic_compare_exchange_n(&slot->start, &expected, (char *)-1, 0,
+                                             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                continue;
+            slot->fd = fd;
+            slot->hit = 0;
+            __atomic_store_n(&slot->end, end, __ATOMIC_RELEASE);
+            __atomic_store_n(&slot->start, start, __ATOMIC_RELEASE);
+            return slot;
         }
+        if (__atomic_load_n(&chunk->next, __ATOMIC_ACQUIRE) == NULL) {
+            remap_guard_chunk *fresh = calloc(1, sizeof *fresh), *none = NULL;
+            if (fresh == NULL)
+                return NULL;
+            if (!__atomic_compare_exchange_n(&chunk->next, &none, fresh, 0,
+                                             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                free(fresh);
+        }
+        chunk = __atomic_load_n(&chunk->next, __ATOMIC_ACQUIRE);
     }
-    return -1;
 }
 
-static void remap_guard_set(int slot, char *start, char *end)
+/* Point a slot at [start, end): never, even for a moment, at a range that mixes old and new. */
+static void remap_guard_set(remap_guard_slot *slot, char *start, char *end)
 {
-    if (slot < 0)
+    if (slot == NULL)
         return;
-    __atomic_store_n(&remap_guards[slot].end, end, __ATOMIC_RELEASE);
-    __atomic_store_n(&remap_guards[slot].start, start, __ATOMIC_RELEASE);
+    __atomic_store_n(&slot->end, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&slot->start, (char *)-1, __ATOMIC_RELEASE);
+    __atomic_store_n(&slot->end, end, __ATOMIC_RELEASE);
+    __atomic_store_n(&slot->start, start, __ATOMIC_RELEASE);
 }
 
-static void remap_guard_remove(int slot)
+static void remap_guard_remove(remap_guard_slot *slot)
 {
-    if (slot >= 0)
-        __atomic_store_n(&remap_guards[slot].start, NULL, __ATOMIC_RELEASE);
+    if (slot != NULL) {
+        __atomic_store_n(&slot->end, NULL, __ATOMIC_RELEASE);
+        __atomic_store_n(&slot->start, NULL, __ATOMIC_RELEASE);
+    }
 }
 
-static int remap_guard_hit(int slot)
+static int remap_guard_hit(remap_guard_slot *slot)
 {
-    return slot >= 0 && __atomic_load_n(&remap_guards[slot].hit, __ATOMIC_ACQUIRE);
+    return slot != NULL && __atomic_load_n(&slot->hit, __ATOMIC_ACQUIRE);
+}
+
+/* Memory a forked child must not inherit as it is (memfd_secret pages, which MADV_DONTFORK
+   keeps out of the child): in the child, fresh zero pages take its place, as MADV_WIPEONFORK
+   gives other secret buffers, so no pointer into it faults there. */
+typedef struct { char *start; size_t size; } remap_wiped_range;
+static remap_wiped_range *remap_wiped;
+static size_t remap_wiped_count, remap_wiped_room;
+
+static void remap_wipe_in_child(void)
+{
+    size_t i;
+    for (i = 0; i < remap_wiped_count; i++)
+        if (remap_wiped[i].start != NULL)
+            mmap(remap_wiped[i].start, remap_wiped[i].size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+}
+
+/* Wipe [start, start + size) in forked children; 0, or -1 with errno (ENOMEM). */
+static int remap_wipe_on_fork(char *start, size_t size)
+{
+    size_t i;
+    if (remap_wiped_room == 0 && pthread_atfork(NULL, NULL, remap_wipe_in_child) != 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (i = 0; i < remap_wiped_count && remap_wiped[i].start != NULL; i++)
+        ;
+    if (i == remap_wiped_room) {
+        size_t room = remap_wiped_room ? 2 * remap_wiped_room : 16;
+        remap_wiped_range *grown = realloc(remap_wiped, room * sizeof *grown);
+        if (grown == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+        remap_wiped = grown;
+        remap_wiped_room = room;
+    }
+    remap_wiped[i].start = start;
+    remap_wiped[i].size = size;
+    if (i == remap_wiped_count)
+        remap_wiped_count++;
+    return 0;
+}
+
+/* Stop wiping the range that starts at start. */
+static void remap_wipe_forget(char *start)
+{
+    size_t i;
+    for (i = 0; i < remap_wiped_count; i++)
+        if (remap_wiped[i].start == start)
+            remap_wiped[i].start = NULL;
 }
 
 /* Shared headers' fields are read and written by several processes at once. */

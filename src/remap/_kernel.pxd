@@ -32,10 +32,14 @@ cdef extern from "_kernel.h" nogil:
     void *remap_grow_shared(void *old, size_t old_size, size_t new_size, remap_move move, int fd,
                             int prot)
     int remap_memfd_secret()
-    int remap_guard_add(char *start, char *end)
-    void remap_guard_set(int slot, char *start, char *end)
-    void remap_guard_remove(int slot)
-    int remap_guard_hit(int slot)
+    ctypedef struct remap_guard_slot:
+        pass
+    remap_guard_slot *remap_guard_add(char *start, char *end, int fd)
+    void remap_guard_set(remap_guard_slot *slot, char *start, char *end)
+    void remap_guard_remove(remap_guard_slot *slot)
+    int remap_guard_hit(remap_guard_slot *slot)
+    int remap_wipe_on_fork(char *start, size_t size)
+    void remap_wipe_forget(char *start)
     long long remap_load(const long long *field)
     void remap_store(long long *field, long long value)
     void remap_store_max(long long *field, long long value)

@@ -263,13 +263,14 @@ cdef class Buffer(BufferCore):
         if not isinstance(index, slice):
             start = PyNumber_AsSsize_t(index, <PyObject *>IndexError)
             byte = <char>byte_arg(value)
+            self._sync_writable()  # __index__ may have closed it, or opened it again read-only
             self.data[self._checked_index(start)] = byte
             return
         PySlice_Unpack(index, &start, &stop, &step)
         source = assignable(value)
         if step != 1:  # take the bytes first: an exporter's callback may resize us
             source = bytes(memoryview(source))
-        self._sync_open()
+        self._sync_writable()
         count = PySlice_AdjustIndices(self.length, &start, &stop, step)
         if step == 1:
             self._replace_from(start, max(start, stop), source)
@@ -290,11 +291,13 @@ cdef class Buffer(BufferCore):
         cdef Py_ssize_t start, stop, step, count
         self._sync_writable()
         if not isinstance(index, slice):
-            start = self._checked_index(PyNumber_AsSsize_t(index, <PyObject *>IndexError))
+            start = PyNumber_AsSsize_t(index, <PyObject *>IndexError)
+            self._sync_writable()  # __index__ may have closed it, or opened it again read-only
+            start = self._checked_index(start)
             self._replace(start, start + 1, NULL, 0)
             return
         PySlice_Unpack(index, &start, &stop, &step)
-        self._sync_open()
+        self._sync_writable()
         count = PySlice_AdjustIndices(self.length, &start, &stop, step)
         if step == 1:
             self._replace(start, max(start, stop), NULL, 0)

@@ -12,12 +12,10 @@ cdef class FileBuffer(Buffer):
     """
 
     def __init__(self, file, mode="r+", *, max_size=None):
-        cdef bint writable = False
         cdef Py_ssize_t most = 0 if max_size is None else size_arg(max_size, "max_size")
         if self.exports_:  # before the file is opened (or created, or truncated) for nothing
             raise self._pinned("initialize it again")
-        cdef FileStorage storage = FileStorage.open(open_for_mapping(file, mode, &writable),
-                                                    writable, most)
+        cdef FileStorage storage = FileStorage.open(file, mode, most)
         self._start_over(storage, most)
         self.length = storage.length
 
@@ -45,9 +43,16 @@ cdef class FileBuffer(Buffer):
     @cython.critical_section
     def close(self):
         """Cut the file to len(buf) and unmap it; idempotent. BufferError while exports are alive."""
+        cut_failed = None
         if self.data != NULL and not self.exports_ and isinstance(self.storage, FileStorage):
-            (<FileStorage>self.storage).cut()  # here a failing cut raises; release() would not
-        Buffer.close(self)
+            try:
+                (<FileStorage>self.storage).cut()
+            except OSError as error:  # a sealed memfd, a read-only file system, ...
+                cut_failed = error
+        Buffer.close(self)  # the mapping and the descriptor go back whatever happened
+        if cut_failed is not None:
+            raise OSError(cut_failed.errno, f"closed, but the file could not be cut to its "
+                                            f"length: {cut_failed.strerror}") from cut_failed
 
     def __reduce_ex__(self, protocol):
         raise TypeError("cannot pickle a FileBuffer: open the file again where it is needed")

@@ -56,7 +56,10 @@ cdef class Ring:
     cdef WhenFull when_full
 
     def __init__(self, capacity=PAGESIZE, *, when_full="raise"):
-        self._start(MirrorStorage.create(ring_size(capacity), False), when_full)
+        cdef Py_ssize_t size = ring_size(capacity)  # may run __index__: before the checks
+        if self.reading or self.writing:
+            raise BufferError("cannot initialize the ring again while views of it are alive")
+        self._start(MirrorStorage.create(size, False), when_full)
 
     @classmethod
     def shared(cls, capacity=PAGESIZE, *, when_full="raise"):
@@ -79,9 +82,12 @@ cdef class Ring:
         return ring
 
     cdef int _start(self, MirrorStorage storage, str when_full) except -1:
+        """Hold storage, empty, in place of any earlier one (which no view may still show)."""
         if when_full not in WHEN_FULL:
             storage.release()
             raise ValueError(f"when_full must be 'raise', 'partial' or 'grow', not {when_full!r}")
+        if self.storage is not None:
+            self.storage.release()
         self.storage, self.when_full, self.head_, self.tail_ = storage, WHEN_FULL[when_full], 0, 0
         return 0
 

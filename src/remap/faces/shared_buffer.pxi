@@ -12,6 +12,8 @@ cdef class SharedBuffer(Buffer):
     bytes themselves are not synchronised: guard writers with a lock, as with SharedMemory.
     """
 
+    cdef str name_  # kept past close(): unlink() works on a closed buffer, as SharedMemory's does
+
     def __init__(self, size=0, *, name=None, max_size=None):
         cdef Py_ssize_t n = size_arg(size, "size")
         cdef Py_ssize_t most = 0 if max_size is None else size_arg(max_size, "max_size")
@@ -19,8 +21,8 @@ cdef class SharedBuffer(Buffer):
             raise ValueError(f"size={n} is more than max_size={most}")
         if self.exports_:  # before a new memfd or name is made for nothing
             raise self._pinned("initialize it again")
-        self._start_over(SharedStorage.create(n, None if name is None else posix_name(name), most),
-                         most)
+        self.name_ = None if name is None else posix_name(name)
+        self._start_over(SharedStorage.create(n, self.name_, most), most)
         self._set_length(n)
 
     @classmethod
@@ -37,23 +39,24 @@ cdef class SharedBuffer(Buffer):
         cdef SharedBuffer buf = cls.__new__(cls)
         cdef SharedStorage storage = SharedStorage.attach(fd, name)
         buf._start_over(storage, storage.header().max_size)
+        buf.name_ = name
         buf._sync_open()
         return buf
 
     @property
     def name(self):
         """The shared-memory object's name, or None for a memfd (share those by descriptor)."""
-        return self._shared().name
+        return self.name_
 
     def fileno(self):
         """The memory's file descriptor (for pass_fds; the buffer keeps owning it)."""
         return self._shared().fd
 
     def unlink(self):
-        """Remove the name (the memory lives on while mapped); nothing to do for a memfd."""
-        cdef SharedStorage storage = self._shared()
-        if storage.name is not None:
-            _posixshmem.shm_unlink(storage.name)
+        """Remove the name (the memory lives on while mapped), open or closed, as SharedMemory's
+        unlink; nothing to do for a memfd."""
+        if self.name_ is not None:
+            _posixshmem.shm_unlink(self.name_)
 
     cdef SharedStorage _shared(self):
         self._sync_open()
@@ -64,8 +67,8 @@ cdef class SharedBuffer(Buffer):
     def __reduce_ex__(self, protocol):
         """By name, or by a descriptor that multiprocessing duplicates into the receiving process."""
         cdef SharedStorage storage = self._shared()
-        if storage.name is not None:
-            return type(self).attach, (storage.name,)
+        if self.name_ is not None:
+            return type(self).attach, (self.name_,)
         return reduce_by_descriptor(self, storage.fd)
 
     def __copy__(self):

@@ -10,13 +10,25 @@ cdef class Cursor:
     """
 
     cdef readonly Buffer buffer
-    cdef public Py_ssize_t position
+    cdef Py_ssize_t position_
     cdef public bint closed
     cdef public bytes shared
 
     def __cinit__(self, Buffer buffer not None, bytes shared=None):
         self.buffer = buffer
         self.shared = shared or None
+
+    @property
+    def position(self):
+        """The file position: where the next read or write starts (never negative)."""
+        return self.position_
+
+    @position.setter
+    def position(self, value):
+        cdef Py_ssize_t position = PyNumber_AsSsize_t(value, <PyObject *>OverflowError)
+        if position < 0:
+            raise ValueError(f"position must not be negative, got {position}")
+        self.position_ = position
 
     def unshare(self):
         """Copy the shared bytes into the buffer and drop them."""
@@ -36,6 +48,6 @@ cdef class Cursor:
         if self.shared is not None:
             self.unshare()
         with cython.critical_section(self.buffer):
-            written = self.buffer._overwrite_from(self.position, data)
-        self.position += written
+            written = self.buffer._overwrite_from(self.position_, data)
+        self.position_ += written
         return written

@@ -26,9 +26,14 @@ cdef class FileStorage(FileBackedStorage):
     cdef Py_ssize_t length  # the buffer's length, as last published
 
     @staticmethod
-    cdef FileStorage open(int fd, bint writable, Py_ssize_t max_size):
-        """Map the whole file (an owned descriptor)."""
+    cdef FileStorage open(object file, str mode, Py_ssize_t max_size):
+        """Open file (see open_for_mapping) and map all of it, in max_size bytes of address space
+        if nonzero, reserved first: a reservation that fails leaves the file as it was."""
         cdef FileStorage storage = FileStorage.__new__(FileStorage)
+        cdef bint writable = False
+        if max_size:
+            storage.reserve_space(0, max_size)
+        cdef int fd = open_for_mapping(file, mode, &writable)
         storage.fd, storage.guarded, storage.peers = fd, True, True
         cdef Py_ssize_t size = os.fstat(fd).st_size
         if max_size and size > max_size:

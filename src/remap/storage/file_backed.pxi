@@ -13,6 +13,7 @@ cdef int allocate_file(int fd, Py_ssize_t start, Py_ssize_t end) except -1:
     """Allocate the file's bytes [start, end), growing it to end; OSError(ENOSPC) if it cannot."""
     if end <= start:
         return 0
+    check_room(fd, end - start)
     try:
         os.posix_fallocate(fd, start, end - start)
     except OSError as error:
@@ -20,6 +21,20 @@ cdef int allocate_file(int fd, Py_ssize_t start, Py_ssize_t end) except -1:
             raise
         if os.fstat(fd).st_size < end:  # a file system without fallocate: no reservation
             os.ftruncate(fd, end)
+    return 0
+
+
+cdef int check_room(int fd, Py_ssize_t needed) except -1:
+    """Fail at once, before a byte is allocated, if needed more bytes cannot back fd's file: a
+    full file system is OSError(ENOSPC); memory (a memfd) is MemoryError past what is free."""
+    stats = os.fstatvfs(fd)
+    if stats.f_blocks:  # a file system with a size: a disk, or a tmpfs such as /dev/shm
+        free = (stats.f_bfree if os.geteuid() == 0 else stats.f_bavail) * stats.f_frsize
+        if needed > free:
+            raise OSError(errno_module.ENOSPC, f"{needed} bytes do not fit in the {free} bytes "
+                                               f"free on the file's file system")
+    else:
+        check_memory(needed)
     return 0
 
 
@@ -34,8 +49,15 @@ def _rebuild_from_descriptor(cls, duplicate):
 
 
 cdef tuple reduce_by_descriptor(object shared, int fd):
-    """__reduce_ex__ for memory shared by descriptor: multiprocessing duplicates it across."""
+    """__reduce_ex__ for memory shared by descriptor, while multiprocessing spawns a process: the
+    descriptor travels with it. Anywhere else, as multiprocessing's locks do, RuntimeError: a
+    descriptor pickled for no process would stay open, holding the memory, for good."""
+    from multiprocessing.context import get_spawning_popen
     from multiprocessing.reduction import DupFd
+    if get_spawning_popen() is None:
+        raise RuntimeError(f"a {type(shared).__name__} on a memfd pickles only to start a "
+                           f"multiprocessing process (as its argument or initializer); share it "
+                           f"by inheritance, by fileno() and attach(fd), or give it a name")
     return _rebuild_from_descriptor, (type(shared), DupFd(fd))
 
 
@@ -54,11 +76,12 @@ cdef class FileBackedStorage(Storage):
     cdef Py_ssize_t reserved   # address space reserved at mapping, or 0
     cdef Py_ssize_t allocated  # file bytes known to be allocated (written, or fallocated here)
     cdef int prot
-    cdef int guard             # the SIGBUS guard's slot for the mapping, or -1
+    cdef remap_guard_slot *guard  # the SIGBUS guard's slot for the mapping, or NULL
     cdef bint guarded          # another process can cut the file short: guard the mapping
+    cdef bint appending        # the descriptor has O_APPEND, so pwrite would ignore offsets
 
     def __cinit__(self):
-        self.fd, self.guard = -1, -1
+        self.fd, self.guard = -1, NULL
 
     cdef int map_file(self, int fd, Py_ssize_t origin, Py_ssize_t size, Py_ssize_t reserve,
                       bint writable) except -1:
@@ -66,11 +89,12 @@ cdef class FileBackedStorage(Storage):
         cdef Py_ssize_t total = round_up(max(origin + size, 1), PAGE)  # an empty file: one page
         self.fd, self.origin, self.span, self.allocated = fd, origin, 0, origin + size
         self.prot = PROT_READ | PROT_WRITE if writable else PROT_READ
+        self.appending = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND != 0
         self.readonly, self.mapped, self.visible = not writable, True, True
         self.dirty, self.release_at = PY_SSIZE_T_MAX, PY_SSIZE_T_MAX  # kinds set dirty themselves
         if reserve:
-            self.reserved = round_up(origin + reserve, PAGE)
-            self.mapping = map_anonymous(self.reserved, PROT_NONE)
+            if self.mapping == NULL:
+                self.reserve_space(origin, reserve)
             self.map_tail(total)
         else:
             self.mapping = <char *>mmap(NULL, total, self.prot, MAP_SHARED, fd, 0)
@@ -82,12 +106,21 @@ cdef class FileBackedStorage(Storage):
         self.reguard()
         return 0
 
-    cdef void reguard(self) noexcept:
+    cdef int reserve_space(self, Py_ssize_t origin, Py_ssize_t reserve) except -1:
+        """Reserve the address space for origin + reserve bytes (map_file maps the file into it)."""
+        self.reserved = round_up(origin + reserve, PAGE)
+        self.mapping = map_anonymous(self.reserved, PROT_NONE)
+        return 0
+
+    cdef int reguard(self) except -1:
         """Point the SIGBUS guard at the mapping as it is now (if it needs one)."""
-        if self.guarded and self.guard < 0:
-            self.guard = remap_guard_add(self.mapping, self.mapping + self.span)
+        if self.guarded and self.guard == NULL:
+            self.guard = remap_guard_add(self.mapping, self.mapping + self.span, self.fd)
+            if self.guard == NULL:
+                raise MemoryError("no memory for the SIGBUS guard's table")
         elif self.guarded:
             remap_guard_set(self.guard, self.mapping, self.mapping + self.span)
+        return 0
 
     cdef bint cut_short(self) noexcept:
         """True once another process cut the file under the mapping (its tail now reads zeros)."""
@@ -131,10 +164,14 @@ cdef class FileBackedStorage(Storage):
         if self.reserved:
             raise MemoryError(f"{size} bytes do not fit in this buffer's max_size")
         self.allocate(size)
+        remap_guard_remove(self.guard)  # the range may move: never guard what is no longer ours
+        self.guard = NULL
         cdef char *moved = <char *>remap_grow_shared(self.mapping, self.span, total,
                                                      REMAP_MAY_MOVE, self.fd, self.prot)
         if moved == <char *>MAP_FAILED:
-            raise_errno(errno, f"mremap of a file mapping to {total} bytes failed")
+            err = errno
+            self.reguard()
+            raise_errno(err, f"mremap of a file mapping to {total} bytes failed")
         self.mapping, self.span, self.base = moved, total, moved + self.origin
         self.grown(size)
         return 0
@@ -150,9 +187,10 @@ cdef class FileBackedStorage(Storage):
         return min(wanted, needed + VISIBLE_SPARE)
 
     cdef int write(self, Py_ssize_t offset, const char *src, Py_ssize_t n) except -1:
-        """Large writes go in with pwrite: the page cache takes them without faulting our mapping."""
+        """Large writes go in with pwrite: the page cache takes them without faulting our mapping
+        (not with O_APPEND, where pwrite would append wherever the file ends)."""
         cdef Py_ssize_t done = 0, wrote
-        if n < WRITE_MIN:
+        if n < WRITE_MIN or self.appending:
             memcpy(self.base + offset, src, n)
             return 0
         while done < n:
@@ -162,15 +200,15 @@ cdef class FileBackedStorage(Storage):
             done += max(wrote, 0)
         return 0
 
-    cdef void grown(self, Py_ssize_t size) noexcept:
-        """The file now holds size bytes after the origin."""
+    cdef int grown(self, Py_ssize_t size) except -1:
+        """The file now holds size bytes after the origin; the guard covers all of it."""
         self.size = size
-        self.reguard()
+        return self.reguard()
 
     cdef void release(self) noexcept:
         """Unmap and close the file; idempotent."""
         remap_guard_remove(self.guard)
-        self.guard = -1
+        self.guard = NULL
         if self.mapping != NULL:
             munmap(self.mapping, self.reserved or self.span)
         if self.fd >= 0:

@@ -49,12 +49,17 @@ cdef class MirrorStorage:
         """Map a shared ring another process made, from its (owned) descriptor."""
         cdef MirrorStorage storage = MirrorStorage.__new__(MirrorStorage)
         storage.fd, storage.origin = fd, PAGE
-        seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS) if os.fstat(fd).st_size else 0
+        try:
+            seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS)
+        except OSError:  # not a memfd
+            seals = 0
         if seals & (fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW) != fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW:
             raise ValueError("refusing to attach: not a shared remap.Ring sealed against resizing")
         file_size = os.fstat(fd).st_size
-        magic, version, size, head, tail = struct.unpack(
-            RING_FORMAT, os.pread(fd, struct.calcsize(RING_FORMAT), 0))
+        raw = os.pread(fd, struct.calcsize(RING_FORMAT), 0)
+        if len(raw) < struct.calcsize(RING_FORMAT):
+            raise ValueError(f"not a shared remap.Ring: {file_size} bytes, no header page")
+        magic, version, size, head, tail = struct.unpack(RING_FORMAT, raw)
         if magic != RING_MAGIC or version != 1:
             raise ValueError("not a shared remap.Ring (bad header magic)")
         if not 0 < size == file_size - PAGE or size % PAGE:

@@ -51,9 +51,13 @@ cdef class SecretStorage(Storage):
         (nor can anything in the fallback build): they are copied and the old ones zeroed before
         they are unmapped, so no copy is left behind either way.
         """
+        check_memory(size - self.size)  # locked pages: never more than there is
         cdef char *guarded = map_anonymous(size + 2 * PAGE, PROT_NONE)
         cdef char *target = guarded + PAGE
         cdef bint moving = self.size and REMAP_HAVE_MREMAP and not self.secretmem
+        if self.secretmem and remap_wipe_on_fork(target, size) != 0:  # before a byte is there
+            munmap(guarded, size + 2 * PAGE)
+            raise MemoryError("no memory to record a secretmem range")
         try:
             if moving and not self.move(target, size):
                 err = errno
@@ -62,6 +66,8 @@ cdef class SecretStorage(Storage):
             if not moving:
                 self.map_fresh(target, size)
         except BaseException:
+            if self.secretmem:
+                remap_wipe_forget(target)
             munmap(guarded, size + 2 * PAGE)
             raise
         if moving:  # the bytes moved; their old guard pages stay behind
@@ -69,6 +75,8 @@ cdef class SecretStorage(Storage):
             munmap(self.base + self.size, PAGE)
         elif self.size:
             munmap(self.mapping, self.size + 2 * PAGE)
+        if self.size and self.secretmem:
+            remap_wipe_forget(self.base)
         self.mapping, self.base, self.size = guarded, target, size
         self.obtained["guard_pages"] = True
         return 0
@@ -154,6 +162,8 @@ cdef class SecretStorage(Storage):
         if self.size:
             explicit_bzero(self.base, min(self.dirty, self.size))
             munmap(self.mapping, self.size + 2 * PAGE)
+            if self.secretmem:
+                remap_wipe_forget(self.base)
         if self.secret_fd >= 0:
             close(self.secret_fd)
         self.base, self.size, self.mapping, self.secret_fd = EMPTY, 0, NULL, -1

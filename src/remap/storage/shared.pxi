@@ -62,11 +62,12 @@ cdef class SharedStorage(FileBackedStorage):
         storage.fd, storage.name, storage.guarded = fd, name, name is not None
         try:
             allocate_file(fd, 0, PAGE + size)
-        except BaseException:
+            storage.map_file(fd, PAGE, size, max_size, True)
+        except BaseException:  # nothing of it may outlive the failure, its name least of all
             if name is not None:
                 _posixshmem.shm_unlink(name)
+            storage.release()
             raise
-        storage.map_file(fd, PAGE, size, max_size, True)
         cdef Header *header = storage.header()
         header.max_size, header.size, header.version = max_size, size, HEADER_VERSION
         header.generation = 1
@@ -120,12 +121,13 @@ cdef class SharedStorage(FileBackedStorage):
         self.allocated = max(self.allocated, PAGE + size)  # a peer allocated it before publishing
         return 0
 
-    cdef void grown(self, Py_ssize_t size) noexcept:
-        self.size = size
+    cdef int grown(self, Py_ssize_t size) except -1:
+        FileBackedStorage.grown(self, size)
         if size > self.known_size:
             self.known_size = size
             remap_store_max(&self.header().size, size)
             remap_add(&self.header().generation, 1)
+        return 0
 
     cdef void publish(self, Py_ssize_t length) noexcept:
         remap_store_max(&self.header().dirty, length)
