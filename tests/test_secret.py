@@ -206,3 +206,30 @@ os.abort()
             dump = core.read()
         assert bytes(v ^ 0x5A for v in marker) in dump  # the bytearray is in the dump
         assert marker not in dump
+
+
+def test_what_is_derived_from_a_secret_is_secret():
+    key = remap.Buffer(b"  hunter2  ", secret=True)
+    for derived in (key[:], key[2:9], key[::2], key.copy(), key + b"", key * 1, key.strip(),
+                    key.upper(), *key.split(), *key.partition(b"h")):
+        assert derived.protection is not None and derived.protection["locked"]
+        assert "hunter2" not in repr(derived) and "HUNTER2" not in repr(derived)
+    assert key.strip() == b"hunter2" and key.upper().strip() == b"HUNTER2"
+    assert remap.Buffer(b"plain").copy().protection is None
+
+
+@scans_memory
+def test_text_methods_leave_no_copy_of_a_secret_behind():
+    out = run_child(SCAN + """
+buf = remap.Buffer(bytes(200), secret=True)
+write_marker(buf)
+results = [buf.strip(), buf.isascii(), buf.islower(), buf.replace(b"zz", b"y"), buf.split(b"\\xff"),
+           buf.partition(b"\\xfe"), buf.lower(), buf.find(b"\\x01")]
+found = count_marker()
+del results
+buf.close()
+print(found, count_marker())
+""")
+    found, after = map(int, out.split())
+    assert after == 0, "a copy of the secret is left in memory"
+    assert found <= 5, f"{found} copies while the derived buffers live"

@@ -247,8 +247,8 @@ cdef class Buffer(BufferCore):
             self._sync_open()
             count = PySlice_AdjustIndices(self.length, &start, &stop, step)
             if step == 1:
-                return Buffer.from_memory(self.data + start, count)
-            result = Buffer.from_memory(NULL, count)
+                return self._derived(self.data + start, count)
+            result = self._derived(NULL, count)
             for i in range(count):
                 (<Buffer>result).data[i] = self.data[start + i * step]
             return result
@@ -358,7 +358,7 @@ cdef class Buffer(BufferCore):
     def copy(self):
         """A new Buffer with the same bytes."""
         self._sync_open()
-        return Buffer.from_memory(self.data, self.length)
+        return self._derived(self.data, self.length)
 
     def __copy__(self):
         return self.copy() if type(self) is Buffer else copy_by_reduce(self, None)
@@ -497,6 +497,20 @@ cdef class Buffer(BufferCore):
         return cls(bytes.fromhex(string))
 
     maketrans = staticmethod(bytes.maketrans)
+
+    cdef Buffer _derived(self, const char *src, Py_ssize_t n):
+        """A new Buffer of n bytes from src (zeros if NULL), as protected as this one's bytes
+        (a slice, copy or sum of a secret buffer is secret too)."""
+        cdef Storage sibling = self.storage.sibling()
+        if sibling is None:
+            return Buffer.from_memory(src, n)
+        cdef Buffer result = Buffer.__new__(Buffer)
+        result._start_over(sibling, 0)
+        if src == NULL:
+            result._set_length(n)
+        else:
+            result._append_bytes(src, n)
+        return result
 
     @staticmethod
     cdef Buffer from_memory(const char *src, Py_ssize_t n):

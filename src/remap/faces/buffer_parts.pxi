@@ -38,13 +38,24 @@ cdef class ByteIterator:
         self.position = max(PyNumber_AsSsize_t(position, NULL), 0)
 
 
-cdef object as_buffers(object result):
-    """A bytes method's result with each bytes in it made a Buffer, as bytearray's would be."""
+cdef object as_buffers(object result, Buffer source):
+    """A bytes method's result with each bytes in it made a Buffer, as bytearray's would be, as
+    protected as source's bytes; a secret source's intermediate bytes are wiped."""
     if type(result) is bytes:
-        return Buffer(result)
+        made = source._derived(PyBytes_AS_STRING(result), PyBytes_GET_SIZE(result))
+        if source.storage.secret:
+            wipe_if_alone(result, 2)  # here and in the caller's list, tuple or variable
+        return made
     if type(result) is list or type(result) is tuple:
-        return type(result)(as_buffers(item) for item in result)
+        return type(result)([as_buffers(item, source) for item in result])
     return result
+
+
+cdef void wipe_if_alone(bytes data, Py_ssize_t references) noexcept:
+    """Zero a temporary bytes object's bytes if nothing but its known references hold it (never
+    the interpreter's shared empty and one-byte objects)."""
+    if PyBytes_GET_SIZE(data) > 1 and Py_REFCNT(data) <= references:
+        explicit_bzero(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
 
 
 @cython.final
@@ -75,7 +86,12 @@ cdef class TextMethod:
             raise TypeError(f"descriptor '{self.__name__}' for 'remap.Buffer' objects doesn't "
                             f"apply to a '{type_name(buffer)}' object")
         args = [bytes(arg) if isinstance(arg, Buffer) else arg for arg in args]
-        return as_buffers(self.method(bytes(buffer), *args, **kwargs))
+        data = bytes(buffer)
+        try:
+            return as_buffers(self.method(data, *args, **kwargs), buffer)
+        finally:
+            if (<Buffer>buffer).storage.secret:  # the hidden copy of a secret goes too
+                wipe_if_alone(data, 1)
 
     @property
     def __signature__(self):

@@ -63,6 +63,10 @@ cdef class Storage:
     cdef void publish(self, Py_ssize_t length) noexcept:
         """Tell the backing the buffer's length is now length (visible kinds)."""
 
+    cdef Storage sibling(self):
+        """An empty region as protected as this one, for a buffer derived from it; None: any."""
+        return None
+
     cdef dict protection(self):
         """What protects the bytes (secret kinds), or None."""
         return None

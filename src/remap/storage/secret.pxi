@@ -168,6 +168,9 @@ cdef class SecretStorage(Storage):
             close(self.secret_fd)
         self.base, self.size, self.mapping, self.secret_fd = EMPTY, 0, NULL, -1
 
+    cdef Storage sibling(self):
+        return SecretStorage.allocate(PAGE, self.strict, self.secretmem)
+
     cdef dict protection(self):
         return dict(self.obtained)
 
