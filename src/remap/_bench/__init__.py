@@ -1,7 +1,7 @@
 """python -m remap bench: remap against bytearray, BytesIO, mmap, numpy, array and the raw kernel."""
 
 from remap._bench.kernel import (
-    RawMapping, environment, huge_page_faults, pin_malloc_threshold, warm_memory,
+    RawMapping, environment, huge_page_faults, warm_memory,
 )
 from remap._bench.peers import (
     CREATE, FILL, RESIZE, grow_kernel, grow_under_numpy, refusals, touch_pages, touched_kernel,
@@ -16,7 +16,7 @@ from remap._bench.workloads import churn_peer, readinto_peer, receive_peer, stre
 
 __all__ = ["CREATE", "FILL", "RESIZE", "RawMapping", "available", "bench", "churn_peer",
            "copy_seconds", "create_round", "environment", "fill_round", "grow_kernel",
-           "grow_under_numpy", "huge_page_faults", "peak_rss_mib", "peak_table", "pin_malloc_threshold",
+           "grow_under_numpy", "huge_page_faults", "peak_rss_mib", "peak_table",
            "plan", "plot", "readinto_peer", "receive_peer", "refusals", "release", "resize_round", "run",
            "size_text", "stream_reader_peer", "summarize", "table", "target_lines", "touch_pages",
            "touched_kernel", "warm_memory"]
@@ -29,7 +29,6 @@ def bench(full=False, repeats=None, json_path=None, plot_path=None, only=None):
     """
     import json
 
-    pin_malloc_threshold()
     env = environment()
     print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
     warm = 6 * GiB if full else 3 * GiB

@@ -15,7 +15,7 @@ LIBC.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_i
 LIBC.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int]
 LIBC.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 LIBC.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-MREMAP_MAYMOVE, MADV_HUGEPAGE, M_MMAP_THRESHOLD = 1, 14, -3
+MREMAP_MAYMOVE, MADV_HUGEPAGE = 1, 14
 
 
 # -- the raw kernel, through ctypes: the ceiling every peer is measured against --
@@ -68,8 +68,7 @@ def environment():
     return {"kernel": platform.release(), "transparent_hugepage": mode, "pagesize": PAGESIZE,
             "glibc": "-".join(platform.libc_ver()), "python": platform.python_version(),
             "cpus": os.cpu_count(),
-            "bytearray_realloc": "glibc M_MMAP_THRESHOLD pinned to 128 KiB: blocks above it are "
-                                 "mmap'd, and realloc grows them with mremap (no copy)"}
+            "malloc": "glibc's defaults, as users have them (dynamic mmap threshold)"}
 
 
 def huge_page_faults():
@@ -80,8 +79,3 @@ def huge_page_faults():
         return int(counts["thp_fault_alloc"]), int(counts["thp_fault_fallback"])
     except (OSError, KeyError, ValueError):
         return 0, 0
-
-
-def pin_malloc_threshold():
-    """Fix glibc's mmap threshold at its default, so bytearray's regime does not drift mid-run."""
-    LIBC.mallopt(M_MMAP_THRESHOLD, 128 * KiB)
