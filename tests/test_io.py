@@ -20,6 +20,11 @@ OPERATIONS = st.lists(st.one_of(
     st.tuples(st.just("truncate"), st.one_of(st.none(), st.integers(-1, 50))),
     st.tuples(st.just("readinto"), st.integers(0, 20)),
     st.tuples(st.just("tell"), st.none()),
+    st.tuples(st.just("read1"), st.one_of(st.none(), st.integers(-2, 40))),
+    st.tuples(st.just("readlines"), st.one_of(st.none(), st.integers(-1, 40))),
+    st.tuples(st.just("readinto1"), st.integers(0, 20)),
+    st.tuples(st.just("next"), st.none()),
+    st.tuples(st.just("getvalue"), st.none()),
 ), max_size=30)
 
 
@@ -28,18 +33,21 @@ def apply(file, name, argument):
     try:
         if name == "seek":
             return file.seek(*argument)
-        if name == "readinto":
+        if name in ("readinto", "readinto1"):
             target = bytearray(argument)
-            return file.readinto(target), bytes(target)
-        return getattr(file, name)() if argument is None and name == "tell" \
+            return getattr(file, name)(target), bytes(target)
+        if name == "next":
+            return next(file, "the end")
+        return getattr(file, name)() if argument is None and name in ("tell", "getvalue") \
             else getattr(file, name)(argument)
     except Exception as error:  # noqa: BLE001 - the type is what is compared
         return type(error)
 
 
-@settings(max_examples=200, deadline=None)
-@given(initial=st.binary(max_size=20), operations=OPERATIONS)
+@settings(max_examples=400, deadline=None)
+@given(initial=st.binary(max_size=40), operations=OPERATIONS)
 def test_matches_bytesio(initial, operations):
+    """Reads of every kind interleaved with writes, seeks and truncation, from shared bytes."""
     ours, theirs = remap.BufferIO(initial), io.BytesIO(initial)
     for name, argument in operations:
         assert apply(ours, name, argument) == apply(theirs, name, argument), (name, argument)

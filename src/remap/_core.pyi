@@ -10,6 +10,7 @@ from numpy.typing import DTypeLike, NDArray
 from typing_extensions import Buffer as _BytesLike
 from typing_extensions import Self, disjoint_base
 
+from remap._io import BufferIO
 from remap._view import View
 
 PAGESIZE: int
@@ -219,6 +220,8 @@ class Cursor:
     def __new__(cls, buffer: Buffer, shared: bytes | None = None) -> Self: ...
     def unshare(self) -> None: ...
     def write(self, data: _BytesLike, /) -> int: ...
+
+def _register_bufferio(cls: type[BufferIO]) -> None: ...
 
 @final
 class NumberWriter:

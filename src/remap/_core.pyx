@@ -8,10 +8,10 @@ from cpython.buffer cimport (
     PyBuffer_Release, PyObject_CheckBuffer, PyObject_GetBuffer,
 )
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.long cimport PyLong_AsSsize_t
+from cpython.long cimport PyLong_AsSsize_t, PyLong_CheckExact
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.number cimport PyNumber_Index
-from cpython.object cimport Py_EQ, Py_GE, Py_GT, Py_LE, Py_LT, Py_NE
+from cpython.object cimport Py_EQ, Py_GE, Py_GT, Py_LE, Py_LT, Py_NE, PyObject_TypeCheck, PyTypeObject
 from cpython.ref cimport Py_REFCNT, PyObject
 from libc.errno cimport EAGAIN, EINTR, ENOMEM, errno
 from libc.float cimport FLT_MAX

@@ -1,5 +1,6 @@
 # C-API and libc pieces Cython's own declarations lack.
 
+from cpython.object cimport PyTypeObject
 from cpython.ref cimport PyObject
 
 cdef extern from "<string.h>" nogil:
@@ -15,6 +16,27 @@ cdef extern from "Python.h":
         ssizeobjargproc sq_ass_item
     ctypedef struct SlotTable "PyTypeObject":
         PySequenceMethods *tp_as_sequence
+    ctypedef struct PyMethodDef:
+        const char *ml_name
+        void *ml_meth
+        int ml_flags
+        const char *ml_doc
+    const int METH_FASTCALL, METH_NOARGS
+    object PyDescr_NewMethod(PyTypeObject *type, PyMethodDef *method)
+    ctypedef struct PyGetSetDef:
+        const char *name
+        void *get
+        void *set
+        const char *doc
+        void *closure
+    object PyDescr_NewGetSet(PyTypeObject *type, PyGetSetDef *getset)
+    ctypedef object (*iternextfunc)(object)
+    ctypedef struct IterableType "PyTypeObject":
+        iternextfunc tp_iternext
+    ctypedef struct PyMemberDef:
+        Py_ssize_t offset
+    ctypedef struct MemberDescriptor "PyMemberDescrObject":
+        PyMemberDef *d_member
     const Py_ssize_t PY_SSIZE_T_MAX
     Py_ssize_t PyNumber_AsSsize_t(object o, PyObject *exc) except? -1
     bint PyIndex_Check(object o)

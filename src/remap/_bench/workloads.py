@@ -93,15 +93,17 @@ def churn_peer(name, size, chunk, count):
 # -- readinto: grow by a step, read into the new room, trim to what came --
 
 def grow_bytearray(buf, size):
-    """What bytearray.resize (3.14) does, on older Pythons: extend with zeros or delete the tail."""
-    if size > len(buf):
+    """bytearray.resize (3.14) where it exists, the peer's own idiom; before: extend with zeros
+    or delete the tail."""
+    if BYTEARRAY_RESIZE is not None:
+        BYTEARRAY_RESIZE(buf, size)
+    elif size > len(buf):
         buf += bytes(size - len(buf))
     else:
         del buf[size:]
 
 
-if hasattr(bytearray, "resize"):  # the peer's own fastest idiom where it has one
-    grow_bytearray = getattr(bytearray, "resize")  # noqa: B009, F811 - absent before 3.14
+BYTEARRAY_RESIZE = getattr(bytearray, "resize", None)
 
 
 def grow_buffer(buf, size):

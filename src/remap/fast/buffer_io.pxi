@@ -1,4 +1,5 @@
-# BufferIO's C paths (the Python class is remap._io.BufferIO): a position on a Buffer, and the write.
+# BufferIO's C paths (the Python class is remap._io.BufferIO): a position on a Buffer, the reads
+# and the write, and the methods BufferIO takes from here.
 
 
 @cython.final
@@ -40,6 +41,9 @@ cdef class Cursor:
 
     def write(self, data, /):
         """Write a bytes-like object at the position and move past it; return its size."""
+        return self._write(data)
+
+    cdef Py_ssize_t _write(self, object data) except -1:
         cdef Py_ssize_t written
         if self.closed:
             raise ValueError("I/O operation on closed file.")
@@ -51,3 +55,279 @@ cdef class Cursor:
             written = self.buffer._overwrite_from(self.position_, data)
         self.position_ += written
         return written
+
+    # -- the read side: on the shared bytes or the buffer's, never an intermediate copy --
+
+    cdef inline const char *_bytes(self, Py_ssize_t *length) except NULL:
+        """The bytes to read and their length, after checking the file is open (may sync)."""
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        if self.shared is not None:
+            length[0] = PyBytes_GET_SIZE(self.shared)
+            return PyBytes_AS_STRING(self.shared)
+        self.buffer._sync_open()
+        length[0] = self.buffer.length
+        return self.buffer.data
+
+    cdef object _read(self, Py_ssize_t wanted):
+        """Up to wanted bytes (all if negative) from the position, which moves past them."""
+        cdef Py_ssize_t length
+        cdef const char *data = self._bytes(&length)
+        cdef Py_ssize_t start = min(self.position_, length)
+        cdef Py_ssize_t stop = length if wanted < 0 or wanted >= length - start else start + wanted
+        self.position_ = max(self.position_, stop)
+        if start == 0 and stop == length and self.shared is not None:
+            return self.shared  # BytesIO(bytes).read() is the bytes object itself
+        return PyBytes_FromStringAndSize(data + start, stop - start)
+
+    cdef bytes _readline(self, Py_ssize_t wanted):
+        """One line from the position, up to and including b"\\n", at most wanted bytes if >= 0."""
+        cdef Py_ssize_t length
+        cdef const char *data = self._bytes(&length)
+        cdef Py_ssize_t start = min(self.position_, length)
+        cdef Py_ssize_t limit = length if wanted < 0 or wanted >= length - start else start + wanted
+        cdef const char *found = <const char *>memchr(data + start, b"\n", limit - start)
+        cdef Py_ssize_t stop = limit if found == NULL else found - data + 1
+        self.position_ = max(self.position_, stop)
+        return PyBytes_FromStringAndSize(data + start, stop - start)
+
+    cdef list _readlines(self, Py_ssize_t hint):
+        """The lines from the position on, until their total size reaches hint (if > 0)."""
+        cdef list lines = []
+        cdef Py_ssize_t total = 0
+        while True:
+            line = self._readline(-1)
+            if not line:
+                return lines
+            lines.append(line)
+            total += len(line)
+            if 0 < hint <= total:
+                return lines
+
+    cdef Py_ssize_t _readinto(self, object target) except -1:
+        """Copy bytes from the position into a writable bytes-like object; return how many."""
+        cdef Py_buffer view
+        cdef Py_ssize_t length, start, count
+        cdef const char *data
+        PyObject_GetBuffer(target, &view, PyBUF_WRITABLE)  # may run code: read after it
+        try:
+            data = self._bytes(&length)
+            start = min(self.position_, length)
+            count = min(view.len, length - start)
+            memmove(view.buf, data + start, count)  # the target may be a view of these bytes
+            self.position_ = max(self.position_, start + count)
+            return count
+        finally:
+            PyBuffer_Release(&view)
+
+    cdef Py_ssize_t _seek(self, Py_ssize_t offset, int whence) except -1:
+        """Move the position: from the start, the current position or the end."""
+        cdef Py_ssize_t length, base
+        self._bytes(&length)
+        if whence == 0:
+            if offset < 0:
+                raise ValueError(f"negative seek value {offset}")
+            self.position_ = offset
+            return offset
+        if whence != 1 and whence != 2:
+            raise ValueError(f"invalid whence ({whence}, should be 0, 1 or 2)")
+        base = self.position_ if whence == 1 else length
+        if offset > 0 and base > PY_SSIZE_T_MAX - offset:
+            raise OverflowError("new position too large")
+        self.position_ = max(base + offset, 0)
+        return self.position_
+
+    cdef Py_ssize_t _truncate(self, object size) except -1:
+        """Cut the bytes to size (None: the position); the position stays."""
+        cdef Py_ssize_t length, count
+        self._bytes(&length)
+        count = (self.position_ if size is None else
+                 PyNumber_AsSsize_t(size, <PyObject *>OverflowError))
+        if count < 0:
+            raise ValueError(f"negative size value {count}")
+        if count < length:
+            self.unshare()
+            with cython.critical_section(self.buffer):
+                self.buffer._sync_writable()
+                self.buffer._set_length(min(count, self.buffer.length))
+        return count
+
+    cdef object _getvalue(self):
+        """All the bytes: the shared bytes object itself, else a copy."""
+        cdef Py_ssize_t length
+        cdef const char *data = self._bytes(&length)
+        return self.shared if self.shared is not None else PyBytes_FromStringAndSize(data, length)
+
+
+cdef object BUFFERIO = None       # remap._io.BufferIO, once it registered
+cdef Py_ssize_t CURSOR_SLOT = 0    # where a BufferIO keeps its Cursor (its "_cursor" slot)
+
+
+cdef inline Cursor cursor_of(object file):
+    """A BufferIO's Cursor: read from its slot (a subclass's too); ValueError if it has none."""
+    cdef PyObject *cursor
+    if BUFFERIO is not None and PyObject_TypeCheck(file, <PyTypeObject *>BUFFERIO):  # not ABCMeta's
+        cursor = (<PyObject **>(<char *><PyObject *>file + CURSOR_SLOT))[0]
+        if cursor != NULL and type(<object>cursor) is Cursor:
+            return <Cursor>cursor
+    return cursor_attribute(file)
+
+
+cdef Cursor cursor_attribute(object file):
+    """The slow way to a Cursor: the attribute; ValueError if there is none."""
+    try:
+        return file._cursor
+    except AttributeError:
+        raise ValueError("I/O operation on uninitialized object") from None
+
+
+cdef inline Py_ssize_t wanted_size(object size) except? -2:
+    """A read size as BytesIO takes it: None or an int; negative means all."""
+    if size is None:
+        return -1
+    if PyLong_CheckExact(size):
+        return PyLong_AsSsize_t(size)
+    if not PyIndex_Check(size):
+        raise TypeError(f"argument should be integer or None, not '{type_name(size)}'")
+    return PyNumber_AsSsize_t(size, <PyObject *>OverflowError)
+
+
+cdef inline object argument(PyObject **args, Py_ssize_t nargs, Py_ssize_t index,
+                            Py_ssize_t least, Py_ssize_t most, const char *name):
+    """Positional argument index of a METH_FASTCALL call (None if absent), once the count is
+    checked against least and most."""
+    if not least <= nargs <= most:
+        raise count_error(nargs, least, most, name)
+    return <object>args[index] if index < nargs else None
+
+
+cdef object count_error(Py_ssize_t nargs, Py_ssize_t least, Py_ssize_t most, const char *name):
+    """The TypeError for a call with the wrong number of arguments."""
+    if least == most:
+        return TypeError(f"{name.decode()}() takes exactly {most} argument ({nargs} given)")
+    return TypeError(f"{name.decode()}() takes {least} to {most} positional arguments but "
+                     f"{nargs} were given")
+
+
+# BufferIO's methods: C functions that remap._io.BufferIO takes as method descriptors of its
+# own (_register_bufferio), so a call costs what a call of BytesIO's does.
+
+cdef object bufferio_read(object file, PyObject **args, Py_ssize_t nargs):
+    return cursor_of(file)._read(wanted_size(argument(args, nargs, 0, 0, 1, b"read")))
+
+
+cdef object bufferio_readline(object file, PyObject **args, Py_ssize_t nargs):
+    return cursor_of(file)._readline(wanted_size(argument(args, nargs, 0, 0, 1, b"readline")))
+
+
+cdef object bufferio_readlines(object file, PyObject **args, Py_ssize_t nargs):
+    return cursor_of(file)._readlines(wanted_size(argument(args, nargs, 0, 0, 1, b"readlines")))
+
+
+cdef object bufferio_readinto(object file, PyObject **args, Py_ssize_t nargs):
+    return cursor_of(file)._readinto(argument(args, nargs, 0, 1, 1, b"readinto"))
+
+
+cdef object bufferio_seek(object file, PyObject **args, Py_ssize_t nargs):
+    cdef Cursor cursor = cursor_of(file)
+    cdef Py_ssize_t length
+    position = argument(args, nargs, 0, 1, 2, b"seek")
+    whence = argument(args, nargs, 1, 1, 2, b"seek")
+    cursor._bytes(&length)  # a closed file says so before a bad argument does
+    return cursor._seek(PyNumber_AsSsize_t(position, <PyObject *>OverflowError),
+                        0 if whence is None else whence)
+
+
+cdef object bufferio_truncate(object file, PyObject **args, Py_ssize_t nargs):
+    return cursor_of(file)._truncate(argument(args, nargs, 0, 0, 1, b"truncate"))
+
+
+cdef object bufferio_write(object file, PyObject **args, Py_ssize_t nargs):
+    return cursor_of(file)._write(argument(args, nargs, 0, 1, 1, b"write"))
+
+
+cdef object bufferio_tell(object file, object unused):
+    cdef Cursor cursor = cursor_of(file)
+    cdef Py_ssize_t length
+    cursor._bytes(&length)
+    return cursor.position_
+
+
+cdef object bufferio_getvalue(object file, object unused):
+    return cursor_of(file)._getvalue()
+
+
+cdef object bufferio_next(object file):
+    """BufferIO's tp_iternext: the next line, or StopIteration at the end."""
+    cdef bytes line = cursor_of(file)._readline(-1)
+    if PyBytes_GET_SIZE(line) == 0:
+        raise StopIteration
+    return line
+
+
+cdef object bufferio_next_method(object file, object unused):
+    return bufferio_next(file)
+
+
+cdef object bufferio_closed(object file, void *closure):
+    """BufferIO.closed: asked on every line by BufferedReader and TextIOWrapper, so in C."""
+    cdef PyObject *cursor = (<PyObject **>(<char *><PyObject *>file + CURSOR_SLOT))[0]
+    return cursor != NULL and type(<object>cursor) is Cursor and (<Cursor>cursor).closed
+
+
+# name, function, calling convention, docstring (with the signature inspect reads)
+cdef PyMethodDef BUFFERIO_METHODS[11]
+BUFFERIO_METHODS[:] = [
+    PyMethodDef(b"read", <void *>bufferio_read, METH_FASTCALL,
+                b"read($self, size=-1, /)\n--\n\nUp to size bytes from the position (all that "
+                b"remain if size is None or negative)."),
+    PyMethodDef(b"read1", <void *>bufferio_read, METH_FASTCALL,
+                b"read1($self, size=-1, /)\n--\n\nThe same as read."),
+    PyMethodDef(b"readline", <void *>bufferio_readline, METH_FASTCALL,
+                b"readline($self, size=-1, /)\n--\n\nOne line, up to and including a newline, at "
+                b"most size bytes if size is not negative."),
+    PyMethodDef(b"readlines", <void *>bufferio_readlines, METH_FASTCALL,
+                b"readlines($self, hint=-1, /)\n--\n\nThe remaining lines, stopping once their "
+                b"total size reaches hint (if positive)."),
+    PyMethodDef(b"readinto", <void *>bufferio_readinto, METH_FASTCALL,
+                b"readinto($self, buffer, /)\n--\n\nRead into a writable bytes-like object; "
+                b"return how many bytes were read."),
+    PyMethodDef(b"readinto1", <void *>bufferio_readinto, METH_FASTCALL,
+                b"readinto1($self, buffer, /)\n--\n\nThe same as readinto."),
+    PyMethodDef(b"seek", <void *>bufferio_seek, METH_FASTCALL,
+                b"seek($self, offset, whence=0, /)\n--\n\nMove the position: from the start (0), "
+                b"the current position (1) or the end (2)."),
+    PyMethodDef(b"truncate", <void *>bufferio_truncate, METH_FASTCALL,
+                b"truncate($self, size=None, /)\n--\n\nCut the file to size bytes (default: the "
+                b"position); the position stays."),
+    PyMethodDef(b"write", <void *>bufferio_write, METH_FASTCALL,
+                b"write($self, b, /)\n--\n\nWrite a bytes-like object at the position; return "
+                b"its size."),
+    PyMethodDef(b"tell", <void *>bufferio_tell, METH_NOARGS,
+                b"tell($self, /)\n--\n\nThe position."),
+    PyMethodDef(b"getvalue", <void *>bufferio_getvalue, METH_NOARGS,
+                b"getvalue($self, /)\n--\n\nAll the bytes (the shared bytes object itself, "
+                b"else a copy)."),
+]
+cdef PyGetSetDef CLOSED_GETTER = PyGetSetDef(b"closed", <void *>bufferio_closed, NULL,
+                                             b"True once the file is closed.", NULL)
+cdef PyMethodDef NEXT_METHOD = PyMethodDef(b"__next__", <void *>bufferio_next_method,
+                                           METH_NOARGS, b"__next__($self, /)\n--\n\nThe next line.")
+
+
+def _register_bufferio(cls):
+    """Give BufferIO its C methods (method descriptors of its own) and its C iteration."""
+    global BUFFERIO, CURSOR_SLOT
+    if not isinstance(cls, type):
+        raise TypeError(f"expected a class, not {type_name(cls)}")
+    member = cls.__dict__["_cursor"]
+    if type(member).__name__ != "member_descriptor":
+        raise TypeError("BufferIO must keep its cursor in a __slots__ entry named _cursor")
+    CURSOR_SLOT = (<MemberDescriptor *>member).d_member.offset
+    BUFFERIO = cls
+    for i in range(11):
+        setattr(cls, BUFFERIO_METHODS[i].ml_name.decode(),
+                PyDescr_NewMethod(<PyTypeObject *>cls, &BUFFERIO_METHODS[i]))
+    setattr(cls, "__next__", PyDescr_NewMethod(<PyTypeObject *>cls, &NEXT_METHOD))
+    setattr(cls, "closed", PyDescr_NewGetSet(<PyTypeObject *>cls, &CLOSED_GETTER))
+    (<IterableType *>cls).tp_iternext = <iternextfunc>bufferio_next  # after __next__ is set
