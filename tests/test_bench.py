@@ -78,3 +78,10 @@ def test_workload_peers_agree():
         workloads.churn_peer(name, 64 * 1024, 4096, 2)
     for name in workloads.STREAM_READER:
         workloads.stream_reader_peer(name, 8192, 64 * 1024)
+
+
+def test_every_bufferio_reader_runs_on_both_peers():
+    from remap._bench.files import READERS, read_round
+    for label, reader, data in READERS:
+        seconds = read_round(["remap", "BytesIO"], reader, data)
+        assert set(seconds) == {"remap", "BytesIO"}, label

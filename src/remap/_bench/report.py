@@ -72,7 +72,8 @@ WORKLOADS = ("receive", "churn", "readinto", "asyncio")
 
 def target_lines(records, rss):
     """The targets, each with the measured ratio and whether it was met."""
-    return (classic_targets(records) + workload_targets(records) + sharing_targets(records)
+    return (classic_targets(records) + workload_targets(records) + bufferio_targets(records)
+            + sharing_targets(records)
             + ring_targets(records) + memory_targets(rss))
 
 
@@ -118,6 +119,18 @@ def workload_targets(records):
             lines.append(f"{'met ' if ratio <= goal else 'MISS'}  {r['scenario']} "
                          f"{size_text(r['size'])}, {r['peer']}, time / bytearray: {ratio:.2f}x "
                          f"(target <= {goal}x)")
+    return lines
+
+
+def bufferio_targets(records):
+    """BufferIO's reads, as parsers and archive readers make them: never slower than BytesIO."""
+    lines = []
+    for ours in (r for r in records if r["kind"] == "bufferio" and r["peer"] == "remap"):
+        theirs = find(records, "bufferio", "BytesIO", scenario=ours["scenario"])
+        if theirs:
+            ratio = ours["median_s"] / theirs["median_s"]
+            lines.append(f"{'met ' if ratio <= 1.0 else 'MISS'}  {ours['scenario']}, time / "
+                         f"BytesIO: {ratio:.2f}x (target <= 1.0x)")
     return lines
 
 
