@@ -83,5 +83,5 @@ def test_workload_peers_agree():
 def test_every_bufferio_reader_runs_on_both_peers():
     from remap._bench.files import READERS, read_round
     for label, reader, data in READERS:
-        seconds = read_round(["remap", "BytesIO"], reader, data)
+        seconds = read_round(["remap", "BytesIO"], reader, data, files=1)
         assert set(seconds) == {"remap", "BytesIO"}, label

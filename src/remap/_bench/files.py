@@ -12,6 +12,7 @@ from remap._io import BufferIO
 KiB, MiB = 1 << 10, 1 << 20
 LINES = (b"x" * 63 + b"\n") * (MiB // 64)  # 1 MiB of 64-byte lines
 PEERS = {"remap": BufferIO, "BytesIO": io.BytesIO}
+REPEATS = 20  # files read per peer and round
 
 
 def iterate_lines(file):
@@ -102,13 +103,15 @@ READERS = [("for line in f", iterate_lines, LINES), ("f.read(4) per call", read_
            ("pickle.load x 2000", pickle_loads, make_pickles())]
 
 
-def read_round(peers, reader, data):
-    """One interleaved round: each peer reads a fresh file holding data; {peer: seconds}."""
+def read_round(peers, reader, data, files=REPEATS):
+    """One interleaved round: each peer reads files fresh files holding data, one after the
+    other (a single read of 1 MiB is too short to time on a shared machine); {peer: seconds}."""
     seconds = {}
     for name in peers:
-        file = PEERS[name](data)
+        made = [PEERS[name](data) for _ in range(files)]
         start = time.perf_counter()
-        reader(file)
+        for file in made:
+            reader(file)
         seconds[name] = time.perf_counter() - start
     return seconds
 
