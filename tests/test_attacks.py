@@ -2,6 +2,7 @@
 descriptors, signals and limits. Each ends in a clean exception or the right bytes, never a signal,
 a hang, a leak or lost data."""
 
+import os
 import signal
 import subprocess
 import sys
