@@ -23,6 +23,9 @@ cdef class BufferCore:
     cdef Py_ssize_t exports_    # live buffer exports
     cdef Storage storage        # where the bytes live; never None while the object lives
     cdef bint hugepages
+    cdef Storage spare_storage  # the storage writable() last handed spare bytes out of, or None
+    cdef char *spare_base       # that storage's base then (a move or give-back changes it)
+    cdef char *spare_end        # the end of what it handed out: commit() may reach that far
 
     def __cinit__(self):  # takes no arguments, so a subclass's __new__ may take any
         self._adopt(NO_STORAGE, 0)
@@ -369,6 +372,43 @@ cdef class BufferCore:
     def __releasebuffer__(self, Py_buffer *buffer):
         self.exports_ -= 1
 
+    # -- the receive shape: spare capacity handed out, then committed --
+
+    cdef object _writable(self, Py_ssize_t n):
+        """A writable memoryview of n bytes (0: all spare capacity, at least one page's worth)
+        past the end, which pins the buffer while it lives. Bytes that could still hold another
+        buffer's data (a cached mapping's, malloc's) are zeroed first: never seen here."""
+        cdef Py_ssize_t known_zero, own, stale_end
+        self._room(self.length + max(n, 1))
+        if n == 0:
+            n = self.capacity_ - self.length
+        cdef char *start = self.data + self.length
+        own = self.spare_end - start if self._spare_is_current() else 0
+        known_zero = self.storage.dirty - self.head - self.length
+        stale_end = min(n, known_zero)
+        if stale_end > own:
+            memset(start + max(own, 0), 0, stale_end - max(own, 0))
+        self._mark_dirty(self.length + n)
+        self.spare_storage, self.spare_base, self.spare_end = self.storage, self.storage.base, start + n
+        cdef SpareView spare = SpareView.__new__(SpareView)
+        spare.buffer, spare.start, spare.length = self, start, n
+        return memoryview(spare)
+
+    cdef inline bint _spare_is_current(self) noexcept:
+        """True while the bytes writable() handed out are still where it handed them out."""
+        return self.spare_storage is self.storage and self.spare_base == self.storage.base
+
+    cdef int _commit(self, Py_ssize_t n) except -1:
+        """Make the first n bytes past the end part of the buffer: bytes writable() handed out."""
+        cdef Py_ssize_t handed = (self.spare_end - (self.data + self.length)
+                                  if self._spare_is_current() else 0)
+        if n > handed:
+            raise ValueError(f"cannot commit {n} bytes: writable() handed out "
+                             f"{max(handed, 0)} past the end")
+        self._set_len(self.length + n)
+        return 0
+
+
     cdef int _extend(self, object source) except -1:
         if not self._append_bytes_like(source):
             items = bytearray(iterate(source, "extend remap.Buffer with"))
@@ -401,3 +441,25 @@ cdef class BufferCore:
         if not 0 <= i < self.length:
             raise IndexError("remap.Buffer index out of range")
         return i
+
+
+@cython.final
+@cython.internal
+cdef class SpareView:
+    """A Buffer's spare bytes handed out by writable(): exported once, writable, and counted
+    among the Buffer's exports, so the bytes cannot move while the memoryview lives."""
+
+    cdef BufferCore buffer
+    cdef char *start
+    cdef Py_ssize_t length
+    cdef bint exported
+
+    def __getbuffer__(self, Py_buffer *buffer, int flags):
+        if self.exported:
+            raise BufferError("a writable() view is exported once: call writable() again")
+        PyBuffer_FillInfo(buffer, self, self.start, self.length, 0, flags)
+        self.exported = True
+        self.buffer.exports_ += 1
+
+    def __releasebuffer__(self, Py_buffer *buffer):
+        self.buffer.exports_ -= 1

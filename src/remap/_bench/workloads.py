@@ -106,24 +106,31 @@ def grow_bytearray(buf, size):
 BYTEARRAY_RESIZE = getattr(bytearray, "resize", None)
 
 
-def grow_buffer(buf, size):
-    buf.resize(size)
-
-
-def read_stream(make, resize, stream, step):
-    """Read a whole stream into one buffer, growing it step bytes at a time."""
-    buf, end = make(), 0
+def read_into_bytearray(stream, step):
+    """Read a whole stream into a bytearray, growing it step bytes at a time, then trimming."""
+    buf, end = bytearray(), 0
     while True:
-        resize(buf, end + step)
+        grow_bytearray(buf, end + step)
         with memoryview(buf) as view:
             got = stream.readinto(view[end:end + step])
         end += got
         if got < step:
-            resize(buf, end)
+            grow_bytearray(buf, end)
             return buf
 
 
-READINTO = {"remap": (Buffer, grow_buffer), "bytearray": (bytearray, grow_bytearray)}
+def read_into_buffer(stream, step):
+    """Read a whole stream into a Buffer's spare bytes (writable), committing what came."""
+    buf = Buffer()
+    while True:
+        with buf.writable(step) as spare:
+            got = stream.readinto(spare)
+        buf.commit(got)
+        if got < step:
+            return buf
+
+
+READINTO = {"remap": read_into_buffer, "bytearray": read_into_bytearray}
 
 
 def stream_file(size):
@@ -137,9 +144,8 @@ def stream_file(size):
 
 
 def readinto_peer(name, path, step=MiB):
-    make, resize = READINTO[name]
     with open(path, "rb", buffering=0) as stream:
-        return read_stream(make, resize, stream, step)
+        return READINTO[name](stream, step)
 
 
 # -- asyncio.StreamReader, the standard library's own receive loop, on a Buffer --

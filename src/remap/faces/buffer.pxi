@@ -149,6 +149,23 @@ cdef class Buffer(BufferCore):
         return taken
 
     @cython.critical_section
+    def writable(self, n=0, /):
+        """A writable memoryview of n bytes past the end (0: all the spare capacity), growing the
+        capacity first; write into it, then commit(k). It pins the buffer while it lives."""
+        cdef Py_ssize_t wanted = size_arg(n, "n")
+        self._sync_writable()
+        if wanted > self.max_size_ - self.length:
+            raise MemoryError(f"{wanted} more bytes do not fit in this buffer's max_size")
+        return self._writable(wanted)
+
+    @cython.critical_section
+    def commit(self, n, /):
+        """Make the first n bytes of what writable() handed out part of the buffer."""
+        cdef Py_ssize_t count = size_arg(n, "n")
+        self._sync_writable()
+        self._commit(count)
+
+    @cython.critical_section
     def reserve(self, size):
         """Make capacity at least size bytes; the length stays."""
         cdef Py_ssize_t n = size_arg(size, "size")

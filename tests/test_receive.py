@@ -1,0 +1,117 @@
+"""The receive shape: writable(n) hands out spare capacity as a pinned view, commit(k) keeps k of it."""
+
+import socket
+
+import pytest
+
+import remap
+from conftest import ClosesOnIndex
+
+MiB = 1 << 20
+
+
+def test_write_into_the_spare_bytes_then_commit_them():
+    buf = remap.Buffer(b"abc")
+    with buf.writable(10) as spare:
+        assert len(spare) == 10 and not spare.readonly and buf.exports == 1
+        spare[:4] = b"defg"
+        buf.commit(4)  # while the view lives, as asyncio's transports do
+        assert buf == b"abcdefg"
+    assert buf.exports == 0 and buf == b"abcdefg"
+
+
+def test_recv_into_a_buffer_from_a_socket():
+    left, right = socket.socketpair()
+    with left, right:
+        buf = remap.Buffer()
+        for chunk in (b"hello ", b"world" * 1000):
+            left.sendall(chunk)
+            got = 0
+            while got < len(chunk):
+                with buf.writable(64 << 10) as spare:
+                    n = right.recv_into(spare)
+                buf.commit(n)
+                got += n
+        assert buf == b"hello " + b"world" * 1000
+
+
+def test_the_view_pins_the_buffer():
+    buf = remap.Buffer(b"x" * 100)
+    spare = buf.writable(100)
+    address = buf.address
+    for call in (lambda: buf.resize(10 * MiB), lambda: buf.close(), lambda: buf.clear(),
+                 lambda: buf.take_bytes(1), lambda: buf.writable(10 * MiB)):
+        with pytest.raises(BufferError):
+            call()
+        assert buf.address == address and buf == b"x" * 100
+    spare.release()
+    buf.resize(10 * MiB)
+
+
+def test_commit_takes_only_what_writable_handed_out():
+    buf = remap.Buffer(b"abc")
+    with pytest.raises(ValueError, match="commit"):
+        buf.commit(1)  # nothing handed out: the spare bytes were never written
+    with buf.writable(5):
+        pass
+    with pytest.raises(ValueError, match="commit"):
+        buf.commit(6)
+    buf.commit(2)
+    buf.commit(3)
+    with pytest.raises(ValueError, match="commit"):
+        buf.commit(1)
+    assert buf == b"abc" + bytes(5)
+    buf.commit(0)
+
+
+def test_no_earlier_buffer_is_ever_seen_through_the_spare_bytes():
+    for size in (5000, 200_000, 3 * MiB):
+        remap.Buffer(b"\xa5" * size).close()  # a dirty region for the cache or malloc
+        buf = remap.Buffer()
+        with buf.writable(size) as spare:
+            assert bytes(spare) == bytes(size)
+        buf += b"\x5a" * 100
+        del buf[:100]  # drained: the next spare bytes start at the base again
+        with buf.writable(200) as spare:
+            assert spare.tobytes().strip(b"\x5a\x00") == b""
+
+
+def test_zero_asks_for_all_the_spare_capacity():
+    buf = remap.Buffer(b"ab", capacity=1000)
+    with buf.writable() as spare:
+        assert len(spare) == buf.capacity - 2 >= 998
+
+
+def test_bad_arguments_and_states():
+    buf = remap.Buffer(b"abc")
+    for bad, error in ((-1, ValueError), ("1", TypeError), (1 << 62, MemoryError)):
+        with pytest.raises(error):
+            buf.writable(bad)
+    with pytest.raises(MemoryError, match="max_size"):
+        remap.Buffer(max_size=100).writable(200)
+    view = memoryview(buf.writable(3))
+    with pytest.raises(BufferError):
+        memoryview(view.obj)  # exported once
+    view.release()
+    buf.close()
+    for call in (lambda: buf.writable(1), lambda: buf.commit(0)):
+        with pytest.raises(ValueError, match="closed"):
+            call()
+    assert remap.Buffer(b"abc").commit(ClosesOnIndex(remap.Buffer(b"z"))) is None
+
+
+def test_a_read_only_file_buffer_hands_out_nothing(tmp_path):
+    path = tmp_path / "data"
+    path.write_bytes(b"abc")
+    with remap.FileBuffer(str(path), "r") as buf:
+        with pytest.raises(TypeError, match="read-only"):
+            buf.writable(1)
+
+
+def test_a_shared_buffer_publishes_what_is_committed():
+    shared = remap.SharedBuffer()
+    other = remap.SharedBuffer.attach(shared.fileno())
+    with shared.writable(5) as spare:
+        spare[:] = b"hello"
+    shared.commit(5)
+    assert other == b"hello"
