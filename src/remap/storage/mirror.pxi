@@ -38,6 +38,8 @@ cdef class MirrorStorage:
         if shared:  # its size is fixed for good: no peer can shrink or grow it under the other
             fcntl.fcntl(storage.fd, fcntl.F_ADD_SEALS,
                         fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+        else:  # it only grows: nobody holding its descriptor can cut it short under us (SIGBUS)
+            fcntl.fcntl(storage.fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
         storage.map_twice(size)
         if shared:
             storage.header.size, storage.header.version = size, 1
