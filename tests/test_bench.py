@@ -85,3 +85,12 @@ def test_every_bufferio_reader_runs_on_both_peers():
     for label, reader, data in READERS:
         seconds = read_round(["remap", "BytesIO"], reader, data, files=1)
         assert set(seconds) == {"remap", "BytesIO"}, label
+
+
+def test_every_stream_peer_runs_over_tcp_and_unix(monkeypatch):
+    from remap._bench import streams
+    monkeypatch.setattr(streams, "TOTAL", 1 << 20)
+    for unix in (False, True):
+        for lines in (False, True):
+            seconds = streams.stream_round(list(streams.peers()), unix, 64 << 10, lines)
+            assert set(seconds) == set(streams.peers()) and all(t > 0 for t in seconds.values())

@@ -73,6 +73,7 @@ WORKLOADS = ("receive", "churn", "readinto", "asyncio")
 def target_lines(records, rss):
     """The targets, each with the measured ratio and whether it was met."""
     return (classic_targets(records) + workload_targets(records) + bufferio_targets(records)
+            + stream_targets(records)
             + sharing_targets(records)
             + ring_targets(records) + memory_targets(rss))
 
@@ -131,6 +132,22 @@ def bufferio_targets(records):
             ratio = ours["median_s"] / theirs["median_s"]
             lines.append(f"{'met ' if ratio <= 1.0 else 'MISS'}  {ours['scenario']}, time / "
                          f"BytesIO: {ratio:.2f}x (target <= 1.0x)")
+    return lines
+
+
+STREAM_GOALS = {1 << 10: 1.3, 64 << 10: 2.0, 1 << 20: 2.0, 16 << 20: 1.5}
+
+
+def stream_targets(records):
+    """remap.streams against asyncio's streams: its throughput over theirs, per case."""
+    lines = []
+    for ours in (r for r in records if r["kind"] == "streams" and r["peer"] == "remap"):
+        theirs = find(records, "streams", "asyncio", ours["size"], ours["scenario"])
+        goal = 1.3 if "readline" in ours["scenario"] else STREAM_GOALS[ours["size"]]
+        if theirs:
+            speedup = theirs["median_s"] / ours["median_s"]
+            lines.append(f"{'met ' if speedup >= goal else 'MISS'}  {ours['scenario']} "
+                         f"{size_text(ours['size'])}, x asyncio: {speedup:.2f}x (target >= {goal}x)")
     return lines
 
 

@@ -10,6 +10,7 @@ import time
 from remap._bench.kernel import GiB, KiB, MiB, RawMapping, warm_memory
 from remap._bench.peers import CREATE, FILL, RESIZE, grow_under_numpy, touched_kernel
 from remap._bench.files import file_cases
+from remap._bench.streams import stream_cases
 from remap._bench.report import size_text
 from remap._bench.rings import ring_cases
 from remap._bench.sharing import sharing_cases
@@ -121,8 +122,8 @@ def plan(full):
     for size in ((64 * MiB, GiB) if full else (GiB,)) if "numpy" in available(FILL) else ():
         cases.append(("grow under a numpy view", "pinned", size,
                       lambda r, size=size: {"remap": grow_under_numpy(size)}))
-    return (cases + workload_cases() + file_cases(rotated) + sharing_cases(rotated)
-            + ring_cases(rotated))
+    return (cases + workload_cases() + file_cases(rotated) + stream_cases(rotated)
+            + sharing_cases(rotated) + ring_cases(rotated))
 
 
 def workload_cases():
