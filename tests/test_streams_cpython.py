@@ -38,9 +38,10 @@ class TestRemapStreams(cpython_streams.StreamTests):
 
 # Tests that fail on remap.streams, each with what is known; they run, and must fail (strict).
 KNOWN_FAILURES = {
-    # 3.14+: loop.start_tls moves a StreamReader's buffered bytes into the SSL protocol itself
-    # (gh-142352); afterwards a writable() view of the Buffer is still alive when the reader
-    # takes a line, so take_bytes raises BufferError. Not yet understood which path holds it.
+    # 3.14+: after start_tls, sslproto's _do_read__buffered frame outlives the read (a stored
+    # exception's traceback keeps it), and with it its local buf, the Buffer's writable() view:
+    # the Buffer stays pinned and the reader's take raises BufferError. Releasing the view in
+    # buffer_updated instead needs a reference to it that a transport's failed read would leak.
     "test_start_tls_buffered_data": "a Buffer export outlives start_tls on 3.14+",
     # 3.14+: two ResourceWarnings where asyncio's reader gives one. Not yet investigated.
     "test_unclosed_resource_warnings": "one ResourceWarning more than asyncio's on 3.14+",

@@ -18,7 +18,7 @@ def peers():
     found = {"asyncio": (asyncio, asyncio.new_event_loop),
              "remap": (remap_streams, asyncio.new_event_loop)}
     try:
-        import uvloop
+        import uvloop  # type: ignore[import-not-found]  # optional
     except ImportError:
         return found
     found["asyncio + uvloop"] = (asyncio, uvloop.new_event_loop)
