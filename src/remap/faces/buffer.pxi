@@ -518,9 +518,9 @@ cdef class Buffer(BufferCore):
     cdef Buffer _derived(self, const char *src, Py_ssize_t n):
         """A new Buffer of n bytes from src (zeros if NULL), as protected as this one's bytes
         (a slice, copy or sum of a secret buffer is secret too)."""
-        cdef Storage sibling = self.storage.sibling()
-        if sibling is None:
+        if not self.storage.secret:  # the common case, without a virtual call
             return Buffer.from_memory(src, n)
+        cdef Storage sibling = self.storage.sibling()
         cdef Buffer result = Buffer.__new__(Buffer)
         result._start_over(sibling, 0)
         if src == NULL:
