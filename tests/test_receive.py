@@ -115,3 +115,70 @@ def test_a_shared_buffer_publishes_what_is_committed():
         spare[:] = b"hello"
     shared.commit(5)
     assert other == b"hello"
+
+
+def test_read_view_hands_out_messages_without_a_copy_while_more_arrives():
+    import asyncio
+
+    import remap.streams
+
+    async def exchange():
+        async def serve(reader, writer):
+            for i in range(8):
+                writer.write(bytes([i]) * (1 << 20))
+            await writer.drain()
+            writer.close()
+
+        server = await remap.streams.start_server(serve, "127.0.0.1", 0)
+        reader, writer = await remap.streams.open_connection(*server.sockets[0].getsockname()[:2])
+        seen = []
+        for i in range(8):
+            async with reader.read_view(1 << 20) as view:
+                assert view.readonly and len(view) == 1 << 20
+                await asyncio.sleep(0.01)  # more arrives while the Buffer is pinned
+                seen.append(view[0] == i and view[-1] == i)
+        assert await reader.read() == b""
+        writer.close()
+        server.close()
+        await server.wait_closed()
+        return seen
+
+    assert asyncio.run(exchange()) == [True] * 8
+
+
+def test_bytes_that_arrive_while_a_full_buffer_is_pinned_are_held_aside(monkeypatch):
+    import asyncio
+
+    import remap.streams
+
+    aside = []
+    spare = remap.streams.StreamReader.spare
+
+    def counting(self, size):
+        view = spare(self, size)
+        aside.append(self._aside is not None)
+        return view
+
+    monkeypatch.setattr(remap.streams.StreamReader, "spare", counting)
+    data = bytes(range(256)) * (32 << 10)  # 8 MiB
+
+    async def exchange():
+        async def serve(reader, writer):
+            writer.write(data)
+            await writer.drain()
+            writer.close()
+
+        server = await remap.streams.start_server(serve, "127.0.0.1", 0)
+        address = server.sockets[0].getsockname()[:2]
+        reader, writer = await remap.streams.open_connection(*address, limit=1 << 24)  # no pause
+        async with reader.read_view(1024) as view:
+            for _ in range(50):  # the Buffer fills up while pinned
+                await asyncio.sleep(0.005)
+            first = bytes(view)
+        rest = await reader.read()
+        writer.close()
+        server.close()
+        await server.wait_closed()
+        return first + rest
+
+    assert asyncio.run(exchange()) == data and any(aside)

@@ -10,9 +10,10 @@ recv; messages leave from the front in O(message), however deep the backlog.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from remap._core import Buffer
@@ -37,20 +38,81 @@ class StreamReader(asyncio.StreamReader):
     _limit: int
     _transport: asyncio.Transport | None
 
+    _exception: BaseException | None
+
     if TYPE_CHECKING:
         def _wakeup_waiter(self) -> None: ...
+        def _maybe_resume_transport(self) -> None: ...
+        async def _wait_for_data(self, func_name: str) -> None: ...
 
     def __init__(self, limit: int = DEFAULT_LIMIT, loop: asyncio.AbstractEventLoop | None = None):
         super().__init__(limit=limit, loop=loop)
         self._buffer = Buffer()  # bytearray's API, on mmap
+        self._views = 0  # read_view blocks open: the Buffer is pinned and must not move
+        self._aside: memoryview | None = None  # where bytes went that the pinned Buffer had no room for
+        self._held = bytearray()  # those bytes, until the last read_view block ends
+
+    @contextlib.asynccontextmanager
+    async def read_view(self, n: int) -> AsyncIterator[memoryview]:
+        """The next n bytes as a read-only memoryview, without a copy, for an `async with`
+        block; they are consumed when it ends. The view is valid inside the block only (the
+        Buffer is pinned there; it is released on exit). IncompleteReadError at EOF, as
+        readexactly."""
+        if n < 0:
+            raise ValueError("read_view size can not be less than zero")
+        if self._exception is not None:
+            raise self._exception
+        while len(self._buffer) < n:
+            if self._eof:
+                incomplete = bytes(self._buffer)
+                self._buffer.clear()
+                raise asyncio.IncompleteReadError(incomplete, n)
+            await self._wait_for_data("read_view")
+        view = memoryview(self._buffer).toreadonly()
+        self._views += 1
+        try:
+            with view[:n] as message:
+                yield message
+        finally:
+            view.release()
+            self._views -= 1
+            del self._buffer[:n]
+            self._take_held()
+            self._maybe_resume_transport()
+
+    def _take_held(self) -> None:
+        """Once no read_view pins the Buffer, append the bytes held aside and read on."""
+        if self._views or not self._held:
+            return
+        self._buffer += self._held
+        self._held.clear()
+        self._wakeup_waiter()
+        if self._transport is not None and self._paused and len(self._buffer) <= self._limit:
+            self._paused = False
+            self._transport.resume_reading()
 
     def spare(self, size: int) -> memoryview:
-        """At least size bytes of the buffer's spare capacity, for the transport to receive into."""
-        return self._buffer.writable(size)
+        """At least size bytes of the buffer's spare capacity, for the transport to receive into;
+        while a read_view pins the Buffer, only the room it has, else a place aside (and the
+        transport pauses until the view is done)."""
+        if not self._views:
+            return self._buffer.writable(size)
+        room = self._buffer.capacity - len(self._buffer)
+        if room > 0:
+            return self._buffer.writable(min(room, size))
+        if self._transport is not None and not self._paused:
+            self._paused = True
+            self._transport.pause_reading()
+        self._aside = memoryview(bytearray(size))
+        return self._aside
 
     def received(self, count: int) -> None:
         """count bytes arrived in the spare bytes: as feed_data, without the bytes object."""
         assert not self._eof, "received after feed_eof"
+        aside, self._aside = self._aside, None
+        if aside is not None:  # the Buffer was pinned and full: hold them for later
+            self._held += aside[:count]
+            return
         if not count:
             return
         self._buffer.commit(count)
