@@ -4,6 +4,7 @@ A `# type: ignore[code]` marks a call the stubs must reject: under --strict an i
 needed is itself an error, so a stub that grew too lenient fails the check.
 """
 
+import asyncio
 import copy
 import io
 import os
@@ -78,6 +79,24 @@ def shared_and_rings() -> None:
         assert os.path.getsize(os.path.join(directory, "log")) == 5
 
 
+async def echo_once() -> bytes:
+    """remap.streams, typed as asyncio's: a server that echoes one line, and a client."""
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(await reader.readline())
+        await writer.drain()
+        writer.close()
+
+    server = await remap.streams.start_server(echo, "127.0.0.1", 0)
+    reader, writer = await remap.streams.open_connection(*server.sockets[0].getsockname()[:2])
+    writer.write(b"ping\n")
+    async with reader.read_view(5) as line:
+        echoed = bytes(line)
+    writer.close()
+    server.close()
+    await server.wait_closed()
+    return echoed
+
+
 def main() -> None:
     assert b"".join(frames(iter([b"a\nb", b"c\n"]))) == b"a\nbc\n"
     assert fill(remap.BufferIO(b"x" * 10), 4) == b"xxxx"
@@ -94,6 +113,7 @@ def main() -> None:
     assert again == frame and type(again) is Frame and sliced == b"bc"
     assert numbers().shape == (4,) and remap.__version__
     shared_and_rings()
+    assert asyncio.run(echo_once()) == b"ping\n"
 
 
 def rejected_by_the_stubs() -> None:
