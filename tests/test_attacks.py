@@ -341,3 +341,21 @@ def test_every_constructor_under_a_tight_address_space_limit(tmp_path):
                 print(type(error).__name__)
     """)
     assert out.split() and set(out.split()) <= {"MemoryError", "OSError"}
+
+
+def test_the_bufferio_registration_cannot_be_redone():
+    out = run_child("""
+        import remap
+        from remap._core import _register_bufferio
+
+        class Other:
+            __slots__ = ("padding", "more", "_cursor")
+
+        try:
+            _register_bufferio(Other)
+        except RuntimeError:
+            print("refused")
+        file = remap.BufferIO(b"abc\\n")
+        print(file.closed, file.readline(), list(file))
+    """)
+    assert out == "refused\nFalse b'abc\\n' []\n"

@@ -271,7 +271,9 @@ cdef object bufferio_next_method(object file, object unused):
 
 cdef object bufferio_closed(object file, void *closure):
     """BufferIO.closed: asked on every line by BufferedReader and TextIOWrapper, so in C."""
-    cdef PyObject *cursor = (<PyObject **>(<char *><PyObject *>file + CURSOR_SLOT))[0]
+    cdef PyObject *cursor = NULL
+    if BUFFERIO is not None and PyObject_TypeCheck(file, <PyTypeObject *>BUFFERIO):
+        cursor = (<PyObject **>(<char *><PyObject *>file + CURSOR_SLOT))[0]
     return cursor != NULL and type(<object>cursor) is Cursor and (<Cursor>cursor).closed
 
 
@@ -318,6 +320,8 @@ cdef PyMethodDef NEXT_METHOD = PyMethodDef(b"__next__", <void *>bufferio_next_me
 def _register_bufferio(cls):
     """Give BufferIO its C methods (method descriptors of its own) and its C iteration."""
     global BUFFERIO, CURSOR_SLOT
+    if BUFFERIO is not None:  # once: the slot offset the C paths read must never change
+        raise RuntimeError("BufferIO's C methods are registered already")
     if not isinstance(cls, type):
         raise TypeError(f"expected a class, not {type_name(cls)}")
     member = cls.__dict__["_cursor"]
