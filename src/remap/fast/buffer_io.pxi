@@ -139,10 +139,12 @@ cdef class Cursor:
 
     cdef Py_ssize_t _truncate(self, object size) except -1:
         """Cut the bytes to size (None: the position); the position stays."""
-        cdef Py_ssize_t length, count
+        cdef Py_ssize_t length
+        cdef Py_ssize_t count = (-1 if size is None else  # __index__ may run code: before the read
+                                 PyNumber_AsSsize_t(size, <PyObject *>OverflowError))
         self._bytes(&length)
-        count = (self.position_ if size is None else
-                 PyNumber_AsSsize_t(size, <PyObject *>OverflowError))
+        if size is None:
+            count = self.position_
         if count < 0:
             raise ValueError(f"negative size value {count}")
         if count < length:
