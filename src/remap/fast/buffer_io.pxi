@@ -69,12 +69,19 @@ cdef class Cursor:
         length[0] = self.buffer.length
         return self.buffer.data
 
+    cdef inline const char *_window(self, Py_ssize_t wanted, Py_ssize_t *start,
+                                    Py_ssize_t *stop, Py_ssize_t *length) except NULL:
+        """The bytes, and the window [start, stop) of at most wanted (negative: all) of them
+        from the position, clamped to their length."""
+        cdef const char *data = self._bytes(length)
+        start[0] = min(self.position_, length[0])
+        stop[0] = length[0] if wanted < 0 or wanted >= length[0] - start[0] else start[0] + wanted
+        return data
+
     cdef object _read(self, Py_ssize_t wanted):
         """Up to wanted bytes (all if negative) from the position, which moves past them."""
-        cdef Py_ssize_t length
-        cdef const char *data = self._bytes(&length)
-        cdef Py_ssize_t start = min(self.position_, length)
-        cdef Py_ssize_t stop = length if wanted < 0 or wanted >= length - start else start + wanted
+        cdef Py_ssize_t start, stop, length
+        cdef const char *data = self._window(wanted, &start, &stop, &length)
         self.position_ = max(self.position_, stop)
         if start == 0 and stop == length and self.shared is not None:
             return self.shared  # BytesIO(bytes).read() is the bytes object itself
@@ -82,10 +89,8 @@ cdef class Cursor:
 
     cdef bytes _readline(self, Py_ssize_t wanted):
         """One line from the position, up to and including b"\\n", at most wanted bytes if >= 0."""
-        cdef Py_ssize_t length
-        cdef const char *data = self._bytes(&length)
-        cdef Py_ssize_t start = min(self.position_, length)
-        cdef Py_ssize_t limit = length if wanted < 0 or wanted >= length - start else start + wanted
+        cdef Py_ssize_t start, limit, length
+        cdef const char *data = self._window(wanted, &start, &limit, &length)
         cdef const char *found = <const char *>memchr(data + start, b"\n", limit - start)
         cdef Py_ssize_t stop = limit if found == NULL else found - data + 1
         self.position_ = max(self.position_, stop)
@@ -165,14 +170,19 @@ cdef object BUFFERIO = None       # remap._io.BufferIO, once it registered
 cdef Py_ssize_t CURSOR_SLOT = 0    # where a BufferIO keeps its Cursor (its "_cursor" slot)
 
 
-cdef inline Cursor cursor_of(object file):
-    """A BufferIO's Cursor: read from its slot (a subclass's too); ValueError if it has none."""
+cdef inline PyObject *cursor_in_slot(object file) noexcept:
+    """A registered BufferIO's Cursor, read from its slot (a subclass's too), or NULL."""
     cdef PyObject *cursor
-    if BUFFERIO is not None and PyObject_TypeCheck(file, <PyTypeObject *>BUFFERIO):  # not ABCMeta's
-        cursor = (<PyObject **>(<char *><PyObject *>file + CURSOR_SLOT))[0]
-        if cursor != NULL and type(<object>cursor) is Cursor:
-            return <Cursor>cursor
-    return cursor_attribute(file)
+    if BUFFERIO is None or not PyObject_TypeCheck(file, <PyTypeObject *>BUFFERIO):  # not ABCMeta's
+        return NULL
+    cursor = (<PyObject **>(<char *><PyObject *>file + CURSOR_SLOT))[0]
+    return cursor if cursor != NULL and type(<object>cursor) is Cursor else NULL
+
+
+cdef inline Cursor cursor_of(object file):
+    """A BufferIO's Cursor; ValueError if it has none."""
+    cdef PyObject *cursor = cursor_in_slot(file)
+    return <Cursor>cursor if cursor != NULL else cursor_attribute(file)
 
 
 cdef Cursor cursor_attribute(object file):
@@ -273,10 +283,8 @@ cdef object bufferio_next_method(object file, object unused):
 
 cdef object bufferio_closed(object file, void *closure):
     """BufferIO.closed: asked on every line by BufferedReader and TextIOWrapper, so in C."""
-    cdef PyObject *cursor = NULL
-    if BUFFERIO is not None and PyObject_TypeCheck(file, <PyTypeObject *>BUFFERIO):
-        cursor = (<PyObject **>(<char *><PyObject *>file + CURSOR_SLOT))[0]
-    return cursor != NULL and type(<object>cursor) is Cursor and (<Cursor>cursor).closed
+    cdef PyObject *cursor = cursor_in_slot(file)
+    return cursor != NULL and (<Cursor>cursor).closed
 
 
 # name, function, calling convention, docstring (with the signature inspect reads)
