@@ -228,8 +228,10 @@ results = [buf.strip(), buf.isascii(), buf.islower(), buf.replace(b"zz", b"y"), 
 found = count_marker()
 del results
 buf.close()
-print(found, count_marker())
+print(found, count_marker(), bytes(MARKER).lower() == bytes(MARKER))
 """)
-    found, after = map(int, out.split())
-    assert after == 0, "a copy of the secret is left in memory"
-    assert found <= 5, f"{found} copies while the derived buffers live"
+    found, after, lower_keeps_it = out.split()
+    assert int(after) == 0, "a copy of the secret is left in memory"
+    # buf, strip, replace, split's piece, partition's head, and lower's if the marker has no A-Z
+    expected = 6 if lower_keeps_it == "True" else 5
+    assert int(found) <= expected, f"{found} copies while the derived buffers live"
