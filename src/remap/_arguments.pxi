@@ -15,6 +15,18 @@ cdef Py_ssize_t size_arg(object size, str what) except -1:
     return n
 
 
+cdef inline Py_ssize_t exact_small_int(object source, Py_ssize_t below) except -2:
+    """source's value if it is an int (exactly) in range(0, below), else -1."""
+    cdef Py_ssize_t n
+    if not PyLong_CheckExact(source):
+        return -1
+    try:
+        n = PyLong_AsSsize_t(source)
+    except OverflowError:  # the caller's general path says so
+        return -1
+    return n if 0 <= n < below else -1
+
+
 cdef object as_count(object source):
     """source as an int if it is one (bytearray tries that first), else None."""
     if not PyIndex_Check(source):

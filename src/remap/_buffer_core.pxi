@@ -11,6 +11,7 @@ cdef enum Placement:  # where _put and _place put the bytes
 
 @cython.internal
 @cython.auto_pickle(False)  # Buffer pickles itself (__reduce_ex__)
+@cython.freelist(16)  # a small Buffer (which adds no fields) made and dropped skips the allocator
 @cython.no_gc  # its one object field, the storage, holds no references (subclasses get GC)
 cdef class BufferCore:
     """A Buffer's fields, storage decisions, length changes, writes and buffer exports."""
@@ -31,9 +32,8 @@ cdef class BufferCore:
         self._adopt(NO_STORAGE, 0)
         self.max_size_, self.hugepages = MAX_BYTES, True
 
-    def __dealloc__(self):
-        if self.storage is not None:
-            self.storage.release()
+    # No __dealloc__: the buffer holds the only references to its storage, whose own __dealloc__
+    # frees the region its kind's one way when the buffer's fields are cleared.
 
     # -- storage: the one place that decides what may move --
 

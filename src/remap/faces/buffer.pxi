@@ -47,6 +47,7 @@ cdef class Buffer(BufferCore):
 
     cdef int _init_from(self, source, encoding, errors) except -1:
         """Fill a new buffer from a constructor argument, as bytearray's constructor does."""
+        cdef Py_ssize_t n
         if isinstance(source, str):
             if encoding is None:
                 raise TypeError("string argument without an encoding")
@@ -54,8 +55,8 @@ cdef class Buffer(BufferCore):
         elif encoding is not None or errors is not None:
             raise TypeError(("encoding" if encoding is not None else "errors")
                             + " without a string argument")
-        elif type(source) is int and 0 <= source < MAP_MIN and self._start_small(source):
-            memset(self.data, 0, source)  # Buffer(n), the common case, without the growth path
+        elif (n := exact_small_int(source, MAP_MIN)) >= 0 and self._start_small(n):
+            memset(self.data, 0, n)  # Buffer(n), the common case, without the growth path
         elif type(source) is bytes and self._start_small(PyBytes_GET_SIZE(source)):
             memcpy(self.data, PyBytes_AS_STRING(source), self.length)
         elif (count := as_count(source)) is not None:
@@ -251,10 +252,6 @@ cdef class Buffer(BufferCore):
         if not self._append_bytes_like(other):
             raise TypeError(f"can't concat {type_name(other)} to remap.Buffer")
         return self
-
-    def __bytes__(self):
-        self._sync_open()
-        return PyBytes_FromStringAndSize(self.data, self.length)
 
     @cython.critical_section
     def __getitem__(self, index):
