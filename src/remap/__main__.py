@@ -46,7 +46,7 @@ def main(argv):
     bench_command.add_argument("--json", metavar="FILE", help="write the raw numbers to FILE")
     bench_command.add_argument("--plot", metavar="FILE.png", help="draw time against size (matplotlib)")
     bench_command.add_argument("--only", metavar="KIND,...", type=lambda text: set(text.split(",")),
-                               help="run only these kinds of case (fill, resize, create, receive, "
+                               help="run only these kinds of case (fill, resize, create, slice, receive, "
                                     "churn, readinto, asyncio, shared, file, ring, ...)")
     commands.add_parser("demo", help="grow a Buffer to 1 GiB next to a bytearray")
     args = parser.parse_args(argv or ["bench"])

@@ -14,6 +14,7 @@ from remap._bench.streams import stream_cases
 from remap._bench.report import size_text
 from remap._bench.rings import ring_cases
 from remap._bench.sharing import sharing_cases
+from remap._bench.slices import slice_cases
 from remap._bench.workloads import (
     CHURN, READINTO, RECEIVE, STREAM_READER, churn_peer, readinto_peer, receive_peer,
     stream_file, stream_reader_peer,
@@ -22,6 +23,8 @@ from remap._core import Buffer
 
 RECEIVE_TOTAL = 32 * MiB   # bytes through a receive buffer per round
 RSS_RECEIVE = (16 * MiB, GiB)  # the resident-memory case: backlog, bytes through it
+WARMED_UP = ("receive", "churn", "readinto", "asyncio")  # kinds measured at steady state, and cold
+FRESH = "(fresh process)"  # the label's end on a case whose peers each run in a new process
 
 
 def timed(action, *args):
@@ -122,46 +125,59 @@ def plan(full):
     for size in ((64 * MiB, GiB) if full else (GiB,)) if "numpy" in available(FILL) else ():
         cases.append(("grow under a numpy view", "pinned", size,
                       lambda r, size=size: {"remap": grow_under_numpy(size)}))
-    return (cases + workload_cases() + file_cases(rotated) + stream_cases(rotated)
+    return (cases + slice_cases(rotated) + workload_cases() + file_cases(rotated) + stream_cases(rotated)
             + sharing_cases(rotated) + ring_cases(rotated))
 
 
 def workload_cases():
-    """What real code does (receive buffers, churn, readinto, asyncio), each case against bytearray."""
-    cases = [("receive, 1 KiB messages", "receive", backlog,
-              lambda r, b=backlog: peer_round(rotated(RECEIVE, r), receive_peer, b, RECEIVE_TOTAL))
-             for backlog in (64 * KiB, MiB, 16 * MiB)]
+    """What real code does (receive buffers, churn, readinto, asyncio), each against bytearray:
+    in this process after a warm-up round (steady state), and each peer in a fresh process (cold
+    heap: glibc's thresholds and free lists as a new process has them)."""
+    specs = [("receive, 1 KiB messages", "receive", backlog, RECEIVE, receive_peer,
+              (backlog, RECEIVE_TOTAL)) for backlog in (64 * KiB, MiB, 16 * MiB)]
     for size, chunk in ((256 * KiB, 4 * KiB), (4 * MiB, 64 * KiB), (64 * MiB, 64 * KiB), (MiB, 64)):
         count = max(3, 64 * MiB // size) if chunk > 64 else 8
-        cases.append((f"churn, {size_text(chunk)} appends", "churn", size,
-                      lambda r, s=size, c=chunk, n=count: peer_round(rotated(CHURN, r), churn_peer,
-                                                                     s, c, n)))
-    cases.append(("readinto, 1 MiB steps", "readinto", 256 * MiB,
-                  lambda r: readinto_round(rotated(READINTO, r), 256 * MiB)))
-    cases += [("asyncio.StreamReader", "asyncio", backlog,
-               lambda r, b=backlog: peer_round(rotated(STREAM_READER, r), stream_reader_peer, b,
-                                               16 * MiB))
-              for backlog in (64 * KiB, MiB, 16 * MiB)]
-    return cases
+        specs.append((f"churn, {size_text(chunk)} appends", "churn", size, CHURN, churn_peer,
+                      (size, chunk, count)))
+    specs.append(("readinto, 1 MiB steps", "readinto", 256 * MiB, READINTO, readinto_peer, None))
+    specs += [("asyncio.StreamReader", "asyncio", backlog, STREAM_READER, stream_reader_peer,
+               (backlog, 16 * MiB)) for backlog in (64 * KiB, MiB, 16 * MiB)]
+    return ([(label, kind, size, workload_round(peers, action, args, fresh=False))
+             for label, kind, size, peers, action, args in specs]
+            + [(f"{label} {FRESH}", kind, size, workload_round(peers, action, args, fresh=True))
+               for label, kind, size, peers, action, args in specs])
 
 
-def peer_round(peers, action, *args):
-    """One interleaved round: action(peer, *args) for each peer in turn; {peer: seconds}."""
-    seconds = {}
-    for name in peers:
-        seconds[name], built = timed(action, name, *args)
-        release(built)
-        del built  # free it before the next peer runs
+def workload_round(peers, action, args, fresh):
+    """A case's round function: action(peer, *args) for each peer, in turn or each in a new process
+    (args None: a file of 256 MiB to read, made for the round)."""
+    run_peer = fresh_process_seconds if fresh else timed_peer
+
+    def round_(r):
+        if args is not None:
+            return {name: run_peer(action, name, *args) for name in rotated(peers, r)}
+        path = stream_file(256 * MiB)
+        try:
+            return {name: run_peer(action, name, path) for name in rotated(peers, r)}
+        finally:
+            os.unlink(path)
+    return round_
+
+
+def timed_peer(action, *args):
+    """Seconds action(*args) took in this process; what it built is freed before the next peer."""
+    seconds, built = timed(action, *args)
+    release(built)
     return seconds
 
 
-def readinto_round(peers, size):
-    """One round of reading a file of size bytes (in the page cache) into each peer."""
-    path = stream_file(size)
-    try:
-        return peer_round(peers, readinto_peer, path)
-    finally:
-        os.unlink(path)
+def fresh_process_seconds(action, *args):
+    """Seconds action(*args) took in a new interpreter (its start-up not counted)."""
+    code = (f"import time\nfrom {action.__module__} import {action.__name__} as action\n"
+            f"start = time.perf_counter()\naction(*{args!r})\n"
+            "print(time.perf_counter() - start)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout)
 
 
 def progress(done, total, label):
@@ -172,9 +188,14 @@ def progress(done, total, label):
 
 
 def run(cases, repeats):
-    """Run every case repeats times, interleaved; {case index: {peer: [seconds, ...]}}."""
+    """Run every case repeats times, interleaved, after one unmeasured round of each workload that
+    is measured at steady state; {case index: {peer: [seconds, ...]}}."""
     samples = {index: {} for index in range(len(cases))}
     total = repeats * len(cases)
+    for label, kind, size, round_ in cases:
+        if kind in WARMED_UP and not label.endswith(FRESH):
+            progress(0, total, f"warm-up: {label} {size_text(size)}")
+            round_(0)
     for repeat in range(repeats):
         for index, (label, _, size, round_) in enumerate(cases):
             progress(repeat * len(cases) + index, total, f"{label} {size_text(size)}")

@@ -1,7 +1,9 @@
 # Mapped storage: a private anonymous mapping, resized with mremap, recycled through the cache.
 
 # A mapping gives consumed pages back this many bytes at a time at least (a syscall each time).
-cdef Py_ssize_t GIVE_BACK_MIN = 256 << 10
+# Below it, a consumed prefix waits for a compaction, which keeps the pages: giving 4 KiB pages
+# back only to fault fresh ones in at the tail costs a receive loop more than moving its bytes.
+cdef Py_ssize_t GIVE_BACK_MIN = 2 << 20
 
 
 cdef inline Py_ssize_t mapping_size(Py_ssize_t n) noexcept:
