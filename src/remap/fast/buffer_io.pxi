@@ -89,12 +89,17 @@ cdef class Cursor:
 
     cdef bytes _readline(self, Py_ssize_t wanted):
         """One line from the position, up to and including b"\\n", at most wanted bytes if >= 0."""
-        cdef Py_ssize_t start, limit, length
-        cdef const char *data = self._window(wanted, &start, &limit, &length)
-        cdef const char *found = <const char *>memchr(data + start, b"\n", limit - start)
-        cdef Py_ssize_t stop = limit if found == NULL else found - data + 1
-        self.position_ = max(self.position_, stop)
-        return PyBytes_FromStringAndSize(data + start, stop - start)
+        cdef Py_ssize_t length
+        cdef const char *data = self._bytes(&length)
+        cdef Py_ssize_t start = self.position_
+        if start >= length:  # at or past the end (a seek may go past it): nothing, position kept
+            return PyBytes_FromStringAndSize(NULL, 0)
+        cdef Py_ssize_t limit = length - start if wanted < 0 or wanted > length - start else wanted
+        cdef const char *line = data + start
+        cdef const char *found = <const char *>memchr(line, b"\n", limit)
+        cdef Py_ssize_t n = limit if found == NULL else found - line + 1
+        self.position_ = start + n
+        return PyBytes_FromStringAndSize(line, n)
 
     cdef list _readlines(self, Py_ssize_t hint):
         """The lines from the position on, until their total size reaches hint (if > 0)."""
