@@ -167,7 +167,7 @@ cdef class BufferCore:
         if shrinking and self.exports_:
             raise self._pinned(f"shrink it from {self.length} to {n} bytes")
         if shrinking and self.storage.secret:
-            explicit_bzero(self.data + n, self.length - n)
+            remap_wipe(self.data + n, self.length - n)
         if n > self.length:
             if n > self.capacity_ and self.storage.visible:
                 self._reshape(n)  # exactly: every byte of room here is allocated memory or disk
@@ -196,7 +196,7 @@ cdef class BufferCore:
         if self.storage.visible or self.storage.secret:  # the first byte stays first
             memmove(self.data, self.data + n, self.length - n)
             if self.storage.secret:
-                explicit_bzero(self.data + self.length - n, n)
+                remap_wipe(self.data + self.length - n, n)
             self._set_len(self.length - n)
             return 0
         self.head += n

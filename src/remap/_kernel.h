@@ -43,6 +43,14 @@
 #define SYS_memfd_secret 447
 #endif
 
+/* Zero n bytes at p in a way the compiler may not drop even if p is never read again (what
+   explicit_bzero does; that needs glibc 2.25, and the wheels target 2.17). */
+static inline void remap_wipe(void *p, size_t n)
+{
+    memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+}
+
 /* Whether a resize may move the mapping. */
 typedef enum { REMAP_IN_PLACE = 0, REMAP_MAY_MOVE = 1 } remap_move;
 
@@ -308,6 +316,20 @@ static int remap_guard_hit(remap_guard_slot *slot)
 typedef struct { char *start; size_t size; } remap_wiped_range;
 static remap_wiped_range *remap_wiped;
 static size_t remap_wiped_count, remap_wiped_room;
+static int remap_wipe_registered;
+
+#ifdef __GLIBC__
+/* pthread_atfork, as glibc itself defines it (a static stub over this entry, which libc.so.6
+   exports from 2.3.2 on): called directly, the wheels need libc only, not glibc 2.17's
+   libpthread. */
+extern int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
+                             void *dso_handle);
+extern void *__dso_handle __attribute__((weak, visibility("hidden")));
+#define remap_atfork_child(child) \
+    __register_atfork(NULL, NULL, (child), &__dso_handle ? __dso_handle : NULL)
+#else
+#define remap_atfork_child(child) pthread_atfork(NULL, NULL, (child))
+#endif
 
 static void remap_wipe_in_child(void)
 {
@@ -322,9 +344,12 @@ static void remap_wipe_in_child(void)
 static int remap_wipe_on_fork(char *start, size_t size)
 {
     size_t i;
-    if (remap_wiped_room == 0 && pthread_atfork(NULL, NULL, remap_wipe_in_child) != 0) {
-        errno = ENOMEM;
-        return -1;
+    if (!remap_wipe_registered) {
+        if (remap_atfork_child(remap_wipe_in_child) != 0) {
+            errno = ENOMEM;
+            return -1;
+        }
+        remap_wipe_registered = 1;
     }
     for (i = 0; i < remap_wiped_count && remap_wiped[i].start != NULL; i++)
         ;

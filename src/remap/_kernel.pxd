@@ -9,9 +9,6 @@ from posix.mman cimport (
     msync, munmap,
 )
 
-cdef extern from "<string.h>" nogil:
-    void explicit_bzero(void *s, size_t n)
-
 cdef extern from "<sys/mman.h>" nogil:
     int mlock(const void *addr, size_t length)
     int munlock(const void *addr, size_t length)
@@ -24,6 +21,7 @@ cdef extern from "_kernel.h" nogil:
     const int REMAP_BIG_ENDIAN
     const int MADV_DONTDUMP, MADV_WIPEONFORK, MADV_DONTFORK
     const size_t REMAP_GIANT
+    void remap_wipe(void *p, size_t n)
     ctypedef enum remap_move:
         REMAP_IN_PLACE
         REMAP_MAY_MOVE

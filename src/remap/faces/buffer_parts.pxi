@@ -55,7 +55,7 @@ cdef void wipe_if_alone(bytes data, Py_ssize_t references) noexcept:
     """Zero a temporary bytes object's bytes if nothing but its known references hold it (never
     the interpreter's shared empty and one-byte objects)."""
     if PyBytes_GET_SIZE(data) > 1 and Py_REFCNT(data) <= references:
-        explicit_bzero(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+        remap_wipe(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
 
 
 @cython.final

@@ -116,7 +116,7 @@ cdef class SecretStorage(Storage):
             raise
         if self.size:
             memcpy(target, self.base, min(self.size, size))
-            explicit_bzero(self.base, self.size)
+            remap_wipe(self.base, self.size)
         if self.secret_fd >= 0:
             close(self.secret_fd)
         self.secret_fd = fd
@@ -160,7 +160,7 @@ cdef class SecretStorage(Storage):
 
     cdef void release(self) noexcept:
         if self.size:
-            explicit_bzero(self.base, min(self.dirty, self.size))
+            remap_wipe(self.base, min(self.dirty, self.size))
             munmap(self.mapping, self.size + 2 * PAGE)
             if self.secretmem:
                 remap_wipe_forget(self.base)
