@@ -76,6 +76,17 @@ def test_no_earlier_buffer_is_ever_seen_through_the_spare_bytes():
             assert spare.tobytes().strip(b"\x5a\x00") == b""
 
 
+def test_what_writable_handed_out_survives_giving_the_front_back():
+    buf = remap.Buffer(8 << 20)  # a mapping: a consumed prefix of 2 MiB or more goes back
+    with buf.writable(1 << 20) as spare:
+        spare[:5] = b"hello"
+    address = buf.address
+    buf.take_bytes(6 << 20)
+    assert buf.address == address + (6 << 20)  # the live bytes stayed where they were
+    buf.commit(5)  # the spare bytes did too, though the storage's base moved past freed pages
+    assert buf[-5:] == b"hello" and len(buf) == (2 << 20) + 5
+
+
 def test_zero_asks_for_all_the_spare_capacity():
     buf = remap.Buffer(b"ab", capacity=1000)
     with buf.writable() as spare:

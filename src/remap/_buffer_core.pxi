@@ -25,7 +25,7 @@ cdef class BufferCore:
     cdef Storage storage        # where the bytes live; never None while the object lives
     cdef bint hugepages
     cdef Storage spare_storage  # the storage writable() last handed spare bytes out of, or None
-    cdef char *spare_base       # that storage's base then (a move or give-back changes it)
+    cdef char *spare_base       # that storage's base then (a move changes it; a give-back follows)
     cdef char *spare_end        # the end of what it handed out: commit() may reach that far
 
     def __cinit__(self):  # takes no arguments, so a subclass's __new__ may take any
@@ -204,7 +204,10 @@ cdef class BufferCore:
         self.length -= n
         self.capacity_ -= n
         if self.head >= self.storage.release_at:
+            spare_current = self._spare_is_current()
             self._adopt(self.storage, self.head - self.storage.give_back(self.head))
+            if spare_current:  # the base moved past freed pages; the spare bytes stayed put
+                self.spare_base = self.storage.base
         return 0
 
     cdef inline int _append_bytes(self, const char *src, Py_ssize_t n) except -1:
