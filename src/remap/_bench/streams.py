@@ -1,8 +1,12 @@
-"""remap.streams against asyncio's own streams (and uvloop's loop, if installed): a server streams
-messages over loopback TCP or a Unix socket, the client takes them with readexactly or readline."""
+"""remap.streams against asyncio's own streams (and uvloop's loop, if installed): a sender in a
+process of its own streams messages over loopback TCP or a Unix socket, as fast as the socket
+takes them (1 MiB of messages per send); the peer's server reads them with readexactly or
+readline. The sender is the same plain blocking socket for every peer, so the time is the
+reader's."""
 
 import asyncio
 import os
+import sys
 import tempfile
 import time
 
@@ -11,6 +15,21 @@ from remap import streams as remap_streams
 KiB, MiB = 1 << 10, 1 << 20
 TOTAL = 64 * MiB  # bytes streamed per peer and round
 LINE = b"x" * 99 + b"\n"
+SENDER = """
+import socket, sys
+address, size, count, lines = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+line = b"x" * 99 + b"\\n"
+message = line * (size // len(line)) if lines else b"x" * size
+batch = max(1, (1 << 20) // len(message))  # messages per send: 1 MiB at a time, or one message
+if address.startswith("/"):
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(address)
+else:
+    sock = socket.create_connection(("127.0.0.1", int(address)))
+for sent in range(0, count, batch):
+    sock.sendall(message * min(batch, count - sent))
+sock.close()
+"""
 
 
 def peers():
@@ -27,31 +46,34 @@ def peers():
 
 
 async def stream(module, unix_path, size, lines):
-    """Serve TOTAL bytes of size-byte messages (or 100-byte lines) and read them; seconds."""
-    message = LINE * (size // len(LINE)) if lines else b"x" * size
-    count = TOTAL // len(message)
+    """Receive TOTAL bytes of size-byte messages (or 100-byte lines) from a sender process;
+    seconds from the first read to the last."""
+    message_size = len(LINE) * (size // len(LINE)) if lines else size
+    count = TOTAL // message_size
+    reads = count * (size // len(LINE)) if lines else count
+    done = asyncio.get_running_loop().create_future()
 
-    async def serve(reader, writer):
-        for _ in range(count):
-            writer.write(message)
-            await writer.drain()
+    async def receive(reader, writer):
+        start = time.perf_counter()
+        try:
+            for _ in range(reads):
+                await (reader.readline() if lines else reader.readexactly(size))
+        except Exception as error:  # the round fails with it instead of waiting forever
+            done.set_exception(error)
+        else:
+            done.set_result(time.perf_counter() - start)
         writer.close()
 
     if unix_path:
-        server = await module.start_unix_server(serve, unix_path)
-        reader, writer = await module.open_unix_connection(unix_path)
+        server = await module.start_unix_server(receive, unix_path)
+        address = unix_path
     else:
-        server = await module.start_server(serve, "127.0.0.1", 0)
-        reader, writer = await module.open_connection(*server.sockets[0].getsockname()[:2])
-    start = time.perf_counter()
-    if lines:
-        for _ in range(count * (size // len(LINE))):
-            await reader.readline()
-    else:
-        for _ in range(count):
-            await reader.readexactly(size)
-    seconds = time.perf_counter() - start
-    writer.close()
+        server = await module.start_server(receive, "127.0.0.1", 0)
+        address = str(server.sockets[0].getsockname()[1])
+    sender = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SENDER, address, str(size), str(count), "1" if lines else "0")
+    seconds = await done
+    await sender.wait()
     server.close()
     await server.wait_closed()
     return seconds
