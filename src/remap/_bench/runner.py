@@ -84,15 +84,17 @@ def create_round(peers, size, count):
 
 
 def peak_rss_mib(scenario, peer, size, chunk=64 * KiB):
-    """Peak RSS growth (MiB) of a child process that runs one fill, resize or receive case.
+    """Peak RSS growth (MiB) of a child process that runs one fill, resize, receive or streams
+    case (streams: over TCP from a sender process of its own, whose memory is not counted).
 
     It reads VmHWM, the new process's own high-water mark: ru_maxrss would carry over the
     parent's peak through exec.
     """
     case = {"fill": f"b.FILL[{peer!r}]({size}, b'x' * {chunk})",
             "resize": f"m, g = b.RESIZE[{peer!r}]; x = m({size}); g(x, {2 * size})",
-            "receive": f"b.receive_peer({peer!r}, {size}, {RSS_RECEIVE[1]})"}[scenario]
-    code = ("import remap._bench as b\n"
+            "receive": f"b.receive_peer({peer!r}, {size}, {RSS_RECEIVE[1]})",
+            "streams": f"s.stream_peer({peer!r}, {size}, {RSS_RECEIVE[1]})"}[scenario]
+    code = ("import remap._bench as b, remap._bench.streams as s\n"
             "hwm = lambda: int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])\n"
             f"before = hwm()\n{case}\nprint((hwm() - before) / 1024)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -213,10 +215,13 @@ def rotated(peers, by):
 
 
 def peak_table(full):
-    """Peak RSS growth of fill, resize and receive, in children: {(scenario, size): {peer: MiB}}."""
+    """Peak RSS growth of fill, resize, receive and streams, in children:
+    {(scenario, size): {peer: MiB}}."""
     size = GiB if full else 256 * MiB
     table = {(scenario, size): {peer: peak_rss_mib(scenario, peer, size) for peer in available(peers)}
              for scenario, peers in (("fill", FILL), ("resize", RESIZE))}
     table[("receive", RSS_RECEIVE[0])] = {peer: peak_rss_mib("receive", peer, RSS_RECEIVE[0])
                                           for peer in ("remap", "bytearray")}
+    table[("streams", RSS_RECEIVE[0])] = {peer: peak_rss_mib("streams", peer, RSS_RECEIVE[0])
+                                          for peer in ("remap", "asyncio")}
     return table

@@ -45,11 +45,11 @@ def peers():
     return found
 
 
-async def stream(module, unix_path, size, lines):
-    """Receive TOTAL bytes of size-byte messages (or 100-byte lines) from a sender process;
+async def stream(module, unix_path, size, lines, total=TOTAL):
+    """Receive total bytes of size-byte messages (or 100-byte lines) from a sender process;
     seconds from the first read to the last."""
     message_size = len(LINE) * (size // len(LINE)) if lines else size
-    count = TOTAL // message_size
+    count = total // message_size
     reads = count * (size // len(LINE)) if lines else count
     done = asyncio.get_running_loop().create_future()
 
@@ -77,6 +77,16 @@ async def stream(module, unix_path, size, lines):
     server.close()
     await server.wait_closed()
     return seconds
+
+
+def stream_peer(name, size, total):
+    """Receive total bytes of size-byte messages over TCP with one peer, in a new event loop."""
+    module, new_loop = peers()[name]
+    loop = new_loop()
+    try:
+        return loop.run_until_complete(stream(module, None, size, False, total))
+    finally:
+        loop.close()
 
 
 def stream_round(names, unix, size, lines):
