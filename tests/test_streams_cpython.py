@@ -36,18 +36,10 @@ class TestRemapStreams(cpython_streams.StreamTests):
             self.addCleanup(patcher.stop)
 
 
-# Tests that fail on remap.streams now and then (it depends on when the garbage collector
-# frees a frame): each runs, and may fail, with what is known. name: (from Python, reason)
-PINNED_BY_SSLPROTO = (
-    # After start_tls, sslproto's _do_read__buffered frame can outlive the read (a stored
-    # exception's traceback keeps it), and with it its local buf, the Buffer's writable() view:
-    # the Buffer stays pinned and the reader's take raises BufferError. Releasing the view in
-    # buffer_updated instead needs a reference to it that a transport's failed read would leak.
-    # Seen on 3.14 and 3.15; the same code is in 3.11-3.13's sslproto.
-    "a Buffer export can outlive a read through sslproto")
+# Tests that fail on remap.streams now and then: each runs, and may fail, with what is known.
+# name: (from Python, reason). (The start_tls tests were here until the protocol released the
+# view get_buffer hands out: sslproto's frame, kept by a stored traceback, pinned the Buffer.)
 KNOWN_FAILURES = {
-    "test_start_tls": ((3, 11), PINNED_BY_SSLPROTO),
-    "test_start_tls_buffered_data": ((3, 11), PINNED_BY_SSLPROTO),
     # 3.14+: sometimes two ResourceWarnings where asyncio's reader gives one. Not investigated.
     "test_unclosed_resource_warnings": ((3, 14), "sometimes one ResourceWarning too many"),
 }

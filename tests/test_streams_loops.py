@@ -105,3 +105,23 @@ def test_read_view_hands_out_messages_without_a_copy(loop_name):
         return b"".join(seen), await reader.read()
 
     assert run(loop_name, serve_and_read, data, read) == (data, b"")
+
+
+def test_a_view_kept_past_the_read_does_not_pin_the_buffer():
+    async def scenario():
+        reader = remap.streams.StreamReader()
+        protocol = remap.streams.StreamReaderProtocol(reader)
+        kept = protocol.get_buffer(-1)  # as sslproto's frame keeps it, through a traceback
+        kept[:5] = b"hello"
+        protocol.buffer_updated(5)
+        assert await reader.readexactly(5) == b"hello"  # a take: the Buffer is not pinned
+        with pytest.raises(ValueError):
+            kept[0]  # released: nothing can reach the Buffer's memory through it
+        failed = protocol.get_buffer(-1)  # a read that fails: no buffer_updated follows
+        await asyncio.sleep(0)  # the next turn of the loop releases it
+        with pytest.raises(ValueError):
+            failed[0]
+        reader.feed_eof()
+        return await reader.read()
+
+    assert asyncio.run(scenario()) == b""

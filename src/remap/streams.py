@@ -153,19 +153,39 @@ class StreamReaderProtocol(asyncio.StreamReaderProtocol, asyncio.BufferedProtoco
                  loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(stream_reader, client_connected_cb, loop)
         self._remap_reader = weakref.ref(stream_reader)
+        self._spare: memoryview | None = None  # what get_buffer handed out, until it is released
 
     def get_buffer(self, sizehint: int) -> memoryview:
         """Where the transport writes what it receives: the reader's spare bytes."""
+        self._release_spare()
         reader = self._remap_reader()
         if reader is None:  # the reader is gone: what comes is dropped, as asyncio's would be
             return memoryview(bytearray(RECEIVE_SIZE))
-        return reader.spare(max(sizehint, RECEIVE_SIZE))
+        self._spare = reader.spare(max(sizehint, RECEIVE_SIZE))
+        asyncio.get_running_loop().call_soon(self._release_spare)  # a failed read: next turn
+        return self._spare
 
     def buffer_updated(self, nbytes: int) -> None:
         """nbytes arrived where get_buffer pointed."""
         reader = self._remap_reader()
         if reader is not None:
             reader.received(nbytes)
+        self._release_spare()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._release_spare()
+        super().connection_lost(exc)
+
+    def _release_spare(self) -> None:
+        """Release the view get_buffer handed out once the transport is done with it, so a frame
+        that outlives the read (sslproto's, kept by a stored traceback) does not pin the Buffer:
+        the view then reads as released. One the transport still exports stays until later."""
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            try:
+                spare.release()
+            except BufferError:  # the transport holds a buffer of it still (a C transport)
+                self._spare = spare
 
 
 def _protocol(limit: int, loop: asyncio.AbstractEventLoop,
