@@ -19,7 +19,8 @@ trap 'rm -rf "$work"' EXIT
 "$python" -m venv "$work/venv"
 tools="$work/venv/bin"
 "$tools/pip" install -q --disable-pip-version-check -r "$here/manylinux-requirements.txt" >&2
-# No sanitizer runtime: zig links UBSan's (threads, TLS) into a link step that names no -O level.
+# No sanitizer runtime (zig links UBSan's, which needs threads and TLS, into a link step that
+# names no -O level); no debug sections in the shared object (-Wl,-S), so every wheel is alike.
 zig="$tools/python -m ziglang cc -target x86_64-linux-gnu.2.17 -fno-sanitize=all"
 # Debian's Python.h includes its multiarch pyconfig.h, which zig (searching no host directories,
 # so no host glibc header) would not find: give it that one directory and nothing else.
@@ -30,7 +31,7 @@ if [ -n "$multiarch" ] && [ -d "/usr/include/$multiarch/$python_include" ]; then
     ln -s "/usr/include/$multiarch/$python_include" "$work/include/$multiarch/"
     export CFLAGS="-I$work/include"
 fi
-CC="$zig" LDSHARED="$zig -shared" "$tools/pip" wheel -q --disable-pip-version-check \
+CC="$zig" LDSHARED="$zig -shared -Wl,-S" "$tools/pip" wheel -q --disable-pip-version-check \
     --no-build-isolation --no-deps --wheel-dir "$work/raw" "$source" >&2
 wheel=$(ls "$work"/raw/remap-*.whl)
 

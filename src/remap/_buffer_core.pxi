@@ -2,6 +2,10 @@
 # face, bytearray's API, is Buffer (faces/buffer.pxi), which adds only methods.
 
 cdef char *BYTE_FORMAT = "B"  # what a buffer export's format says: unsigned bytes
+# A buffer drained from the front keeps this much of its room for what comes next (a receive
+# buffer refills at once); a shrink to nothing would hand the mapping to the cache and the next
+# receive would take it back, zeroing it for a stranger's bytes.
+cdef Py_ssize_t DRAINED_ROOM = 4 << 20
 
 
 cdef enum Placement:  # where _put and _place put the bytes
@@ -27,6 +31,7 @@ cdef class BufferCore:
     cdef Storage spare_storage  # the storage writable() last handed spare bytes out of, or None
     cdef char *spare_base       # that storage's base then (a move changes it; a give-back follows)
     cdef char *spare_end        # the end of what it handed out: commit() may reach that far
+    cdef char *spare_high       # the highest such end on that storage: no stranger's bytes below
 
     def __cinit__(self):  # takes no arguments, so a subclass's __new__ may take any
         self._adopt(NO_STORAGE, 0)
@@ -189,10 +194,16 @@ cdef class BufferCore:
 
     cdef int _consume(self, Py_ssize_t n) except -1:
         """Remove the first n bytes without moving the rest; whole consumed pages go back."""
-        if n == self.length:
+        if n == self.length and (self.storage.visible or self.storage.secret):
             return self._set_length(0)
         if self.exports_:
             raise self._pinned(f"remove {n} bytes from its front")
+        if n == self.length:  # drained, as a receive buffer is between messages: keep its room
+            self._set_len(0)
+            self._adopt(self.storage, 0)
+            if self.capacity_ > DRAINED_ROOM:
+                self._reshape(DRAINED_ROOM)  # in place: a mapping gives back its tail
+            return 0
         if self.storage.visible or self.storage.secret:  # the first byte stays first
             memmove(self.data, self.data + n, self.length - n)
             if self.storage.secret:
@@ -386,13 +397,15 @@ cdef class BufferCore:
         if n == 0:
             n = self.capacity_ - self.length
         cdef char *start = self.data + self.length
-        own = self.spare_end - start if self._spare_is_current() else 0
+        cdef char *high = self.spare_high if self._spare_is_current() else start
+        own = high - start
         known_zero = self.storage.dirty - self.head - self.length
         stale_end = min(n, known_zero)
         if stale_end > own:
             memset(start + max(own, 0), 0, stale_end - max(own, 0))
         self._mark_dirty(self.length + n)
         self.spare_storage, self.spare_base, self.spare_end = self.storage, self.storage.base, start + n
+        self.spare_high = max(high, start + n)
         cdef SpareView spare = SpareView.__new__(SpareView)
         spare.buffer, spare.start, spare.length = self, start, n
         return memoryview(spare)

@@ -21,13 +21,15 @@ address, size, count, lines = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), s
 line = b"x" * 99 + b"\\n"
 message = line * (size // len(line)) if lines else b"x" * size
 batch = max(1, (1 << 20) // len(message))  # messages per send: 1 MiB at a time, or one message
+payload = message * batch  # made once: the sender only copies into the socket
 if address.startswith("/"):
     sock = socket.socket(socket.AF_UNIX)
     sock.connect(address)
 else:
     sock = socket.create_connection(("127.0.0.1", int(address)))
-for sent in range(0, count, batch):
-    sock.sendall(message * min(batch, count - sent))
+for _ in range(count // batch):
+    sock.sendall(payload)
+sock.sendall(message * (count % batch))
 sock.close()
 """
 
