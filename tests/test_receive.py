@@ -193,3 +193,18 @@ def test_bytes_that_arrive_while_a_full_buffer_is_pinned_are_held_aside(monkeypa
         return first + rest
 
     assert asyncio.run(exchange()) == data and any(aside)
+
+
+def test_a_buffer_drained_from_the_front_keeps_room_for_what_comes_next():
+    buf = remap.Buffer()
+    buf += bytes(MiB)
+    address = buf.address
+    assert buf.take_bytes() == bytes(MiB)
+    assert len(buf) == 0 and buf.capacity >= MiB and buf.address == address  # refilled in place
+    buf += bytes(64 * MiB)
+    buf.take_bytes(MiB)
+    buf.take_bytes()
+    assert len(buf) == 0 and MiB <= buf.capacity <= 4 * MiB  # a large one keeps 4 MiB at most
+    buf += b"x"
+    buf.clear()
+    assert buf.capacity == 0  # clear() is a shrink, as bytearray's: it lets the memory go
