@@ -87,7 +87,7 @@ cdef class Cursor:
             return self.shared  # BytesIO(bytes).read() is the bytes object itself
         return PyBytes_FromStringAndSize(data + start, stop - start)
 
-    cdef bytes _readline(self, Py_ssize_t wanted):
+    cdef inline bytes _readline(self, Py_ssize_t wanted):
         """One line from the position, up to and including b"\\n", at most wanted bytes if >= 0."""
         cdef Py_ssize_t length
         cdef const char *data = self._bytes(&length)
