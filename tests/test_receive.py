@@ -208,3 +208,14 @@ def test_a_buffer_drained_from_the_front_keeps_room_for_what_comes_next():
     buf += b"x"
     buf.clear()
     assert buf.capacity == 0  # clear() is a shrink, as bytearray's: it lets the memory go
+
+
+def test_bytes_past_a_shrink_are_not_the_buffers_own_any_more():
+    buf = remap.Buffer(100)  # heap storage: a shrink and a growth are reallocs, maybe in place
+    with buf.writable(4000) as spare:
+        spare[:] = b"\xff" * 4000  # handed out, never committed
+    buf.shrink_to_fit()  # the block past 100 bytes goes back to the allocator
+    others = [bytes([0xEE]) * 3000 for _ in range(20)]  # which gives it to others
+    del others
+    with buf.writable(4000) as spare:
+        assert bytes(spare) == bytes(4000)  # what comes back is zeroed, not anyone's bytes

@@ -96,6 +96,9 @@ cdef class BufferCore:
         """
         cdef Storage storage = self.storage
         cdef Py_ssize_t size = storage.fit(self.head + capacity)
+        if size < storage.size:  # what writable() handed out past the new end is not ours after
+            self.spare_end = min(self.spare_end, storage.base + size)
+            self.spare_high = min(self.spare_high, storage.base + size)
         if storage.resize_in_place(size):
             self._adopt(storage, self.head)
             return 0
