@@ -197,22 +197,33 @@ cdef class BufferCore:
 
     cdef int _consume(self, Py_ssize_t n) except -1:
         """Remove the first n bytes without moving the rest; whole consumed pages go back."""
-        if n == self.length and (self.storage.visible or self.storage.secret):
+        cdef bint first_stays = self.storage.visible or self.storage.secret  # byte 0 stays byte 0
+        if n == self.length and first_stays:
             return self._set_length(0)
         if self.exports_:
             raise self._pinned(f"remove {n} bytes from its front")
-        if n == self.length:  # drained, as a receive buffer is between messages: keep its room
-            self._set_len(0)
-            self._adopt(self.storage, 0)
-            if self.capacity_ > DRAINED_ROOM:
-                self._reshape(DRAINED_ROOM)  # in place: a mapping gives back its tail
-            return 0
-        if self.storage.visible or self.storage.secret:  # the first byte stays first
+        if first_stays:
             memmove(self.data, self.data + n, self.length - n)
             if self.storage.secret:
                 remap_wipe(self.data + self.length - n, n)
             self._set_len(self.length - n)
-            return 0
+        elif n == self.length:
+            self._drain()
+        else:
+            self._skip(n)
+        return 0
+
+    cdef int _drain(self) except -1:
+        """Empty the buffer from the front, keeping room for what comes next (a receive buffer
+        between messages), at most DRAINED_ROOM of it."""
+        self._set_len(0)
+        self._adopt(self.storage, 0)
+        if self.capacity_ > DRAINED_ROOM:
+            self._reshape(DRAINED_ROOM)  # in place: a mapping gives back its tail
+        return 0
+
+    cdef inline void _skip(self, Py_ssize_t n) noexcept:
+        """Step the head past n bytes; once enough are behind it, their whole pages go back."""
         self.head += n
         self.data += n
         self.length -= n
@@ -222,7 +233,6 @@ cdef class BufferCore:
             self._adopt(self.storage, self.head - self.storage.give_back(self.head))
             if spare_current:  # the base moved past freed pages; the spare bytes stayed put
                 self.spare_base = self.storage.base
-        return 0
 
     cdef inline int _append_bytes(self, const char *src, Py_ssize_t n) except -1:
         """Copy n bytes from src (which must not point into this buffer) to the end."""
