@@ -2,10 +2,13 @@
 process of its own streams messages over loopback TCP or a Unix socket, as fast as the socket
 takes them (1 MiB of messages per send); the peer's server reads them with readexactly or
 readline. The sender is the same plain blocking socket for every peer, so the time is the
-reader's."""
+reader's. Each peer runs in a process of its own, after one unmeasured stream of the same case:
+what one round leaves in glibc's heap (a 16 MiB message raises its mmap threshold to 16 MiB, and
+1 MiB messages stop faulting in fresh pages) does not reach the next case or peer."""
 
 import asyncio
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -91,19 +94,29 @@ def stream_peer(name, size, total):
         loop.close()
 
 
-def stream_round(names, unix, size, lines):
-    """One interleaved round: each peer streams once; {peer: seconds}."""
-    found, seconds = peers(), {}
+def stream_alone(name, unix, size, lines):
+    """Seconds one peer takes to receive TOTAL bytes at steady state: one unmeasured stream
+    first, each in a new event loop (run in a process of the peer's own)."""
+    module, new_loop = peers()[name]
     with tempfile.TemporaryDirectory() as folder:
-        for name in names:
-            module, new_loop = found[name]
-            path = os.path.join(folder, f"{len(seconds)}.sock") if unix else None
+        for turn in range(2):
+            path = os.path.join(folder, f"{turn}.sock") if unix else None
             loop = new_loop()
             try:
-                seconds[name] = loop.run_until_complete(stream(module, path, size, lines))
+                seconds = loop.run_until_complete(stream(module, path, size, lines))
             finally:
                 loop.close()
     return seconds
+
+
+def stream_round(names, unix, size, lines):
+    """One interleaved round: each peer streams, in a new process of its own; {peer: seconds}."""
+    code = ("import sys\nfrom remap._bench.streams import stream_alone\n"
+            "print(stream_alone(sys.argv[1], sys.argv[2] == '1', int(sys.argv[3]), "
+            "sys.argv[4] == '1'))")
+    return {name: float(subprocess.run(
+        [sys.executable, "-c", code, name, str(int(unix)), str(size), str(int(lines))],
+        capture_output=True, text=True, check=True).stdout) for name in names}
 
 
 def stream_cases(rotated):
