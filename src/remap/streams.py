@@ -97,6 +97,31 @@ class StreamReader(asyncio.StreamReader):
         self._maybe_resume_transport()
         return data
 
+    async def readline(self) -> bytes:
+        """asyncio's readline; a line already received is taken at once, with one copy."""
+        line = self._take_through(b"\n")
+        return await super().readline() if line is None else line
+
+    async def readuntil(self, separator: Any = b"\n") -> bytes:
+        """asyncio's readuntil; what already ends with a bytes separator is taken at once."""
+        chunk = self._take_through(separator) if type(separator) is bytes else None
+        return await super().readuntil(separator) if chunk is None else chunk
+
+    def _take_through(self, separator: bytes) -> bytes | None:
+        """The bytes up to and including separator, when they are here and asyncio's readuntil
+        would return them now (no exception set, the separator found within the limit); else
+        None, and asyncio's own code reads on."""
+        size = len(separator)
+        if self._exception is not None or not size:
+            return None
+        end = self._buffer.find(separator, 0, self._limit + size) + size
+        if end < size:
+            return None
+        chunk = self._buffer.take_bytes(end)
+        if self._paused:
+            self._maybe_resume_transport()
+        return chunk
+
     def _take_held(self) -> None:
         """Once no read_view pins the Buffer, append the bytes held aside and read on."""
         if self._views or not self._held:
