@@ -4,10 +4,13 @@ takes them (1 MiB of messages per send); the peer's server reads them with reade
 readline. The sender is the same plain blocking socket for every peer, so the time is the
 reader's. Each peer runs in a process of its own, after one unmeasured stream of the same case:
 what one round leaves in glibc's heap (a 16 MiB message raises its mmap threshold to 16 MiB, and
-1 MiB messages stop faulting in fresh pages) does not reach the next case or peer."""
+1 MiB messages stop faulting in fresh pages) does not reach the next case or peer. Beside them,
+the kernel's bound: the same sender read by a blocking recv_into loop, with no event loop and no
+message objects."""
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -18,6 +21,7 @@ from remap import streams as remap_streams
 KiB, MiB = 1 << 10, 1 << 20
 TOTAL = 64 * MiB  # bytes streamed per peer and round
 LINE = b"x" * 99 + b"\n"
+BOUND = "recv_into bound"  # the reference row beside the peers
 SENDER = """
 import socket, sys
 address, size, count, lines = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
@@ -94,13 +98,36 @@ def stream_peer(name, size, total):
         loop.close()
 
 
+def kernel_bound(unix_path, size, total=TOTAL):
+    """Seconds a blocking recv_into loop into one 256 KiB buffer takes to receive total bytes from
+    the same sender: no event loop, no message objects, what the kernel's copies cost alone."""
+    server = socket.socket(socket.AF_UNIX if unix_path else socket.AF_INET)
+    with server:
+        server.bind(unix_path or ("127.0.0.1", 0))
+        server.listen()
+        address = unix_path or str(server.getsockname()[1])
+        sender = subprocess.Popen([sys.executable, "-c", SENDER, address, str(size),
+                                   str(total // size), "0"])
+        connection, _ = server.accept()
+        with connection, memoryview(bytearray(256 * KiB)) as room:
+            start, received = time.perf_counter(), 0
+            while received < total // size * size:
+                received += connection.recv_into(room) or total  # EOF early: stop
+            seconds = time.perf_counter() - start
+        sender.wait()
+    return seconds
+
+
 def stream_alone(name, unix, size, lines):
     """Seconds one peer takes to receive TOTAL bytes at steady state: one unmeasured stream
     first, each in a new event loop (run in a process of the peer's own)."""
-    module, new_loop = peers()[name]
     with tempfile.TemporaryDirectory() as folder:
         for turn in range(2):
             path = os.path.join(folder, f"{turn}.sock") if unix else None
+            if name == BOUND:
+                seconds = kernel_bound(path, size)
+                continue
+            module, new_loop = peers()[name]
             loop = new_loop()
             try:
                 seconds = loop.run_until_complete(stream(module, path, size, lines))
@@ -120,14 +147,16 @@ def stream_round(names, unix, size, lines):
 
 
 def stream_cases(rotated):
-    """The cases: (label, scenario, size, round function), each peer in a rotating order."""
+    """The cases: (label, scenario, size, round function), each peer in a rotating order; the
+    readexactly cases with the kernel's bound beside them."""
     names = list(peers())
     cases = []
     for unix in (False, True):
         where = "Unix socket" if unix else "TCP"
         for size in (KiB, 64 * KiB, MiB, 16 * MiB):
             cases.append((f"streams {where}, readexactly", "streams", size,
-                          lambda r, u=unix, s=size: stream_round(rotated(names, r), u, s, False)))
+                          lambda r, u=unix, s=size: stream_round(rotated(names + [BOUND], r), u,
+                                                                 s, False)))
         cases.append((f"streams {where}, readline", "streams", 64 * KiB,
                       lambda r, u=unix: stream_round(rotated(names, r), u, 64 * KiB, True)))
     return cases
