@@ -21,3 +21,68 @@ def test_hundred_thousand_small_buffers_cost_no_mappings():
     assert all(len(b) == 100 for b in buffers)
     del buffers
     gc.collect()
+
+
+# A dying small buffer's region is kept for the next one (storage/heap.pxi): made from a previous
+# buffer's bytes, it must show none of them, whichever way its spare room is reached.
+
+STALE = b"\xa5" * 100
+
+
+def drop_stale_buffers():
+    """Leave stale bytes in every kept region: small buffers full of 0xA5, dropped."""
+    for size in range(1, 120):
+        remap.Buffer(STALE[:size] * 1)
+        remap.Buffer(STALE * (size // 4 + 1))
+
+
+def test_a_reused_region_shows_no_stale_byte_through_resize_or_spare_room():
+    for size in range(0, 100, 7):
+        drop_stale_buffers()
+        grown = remap.Buffer(size)
+        grown.resize(size + 40)
+        assert grown == bytes(size + 40)
+        drop_stale_buffers()
+        spare = remap.Buffer(b"x" * size)
+        with spare.writable(30) as room:
+            assert bytes(room) == bytes(len(room))
+        drop_stale_buffers()
+        assert remap.Buffer(size) == bytes(size)
+        assert bytes(remap.Buffer(STALE)[:size]) == STALE[:size]
+
+
+def test_a_slice_of_a_reused_region_grows_with_zeros():
+    drop_stale_buffers()
+    piece = remap.Buffer(b"abc" * 30)[:10]
+    piece.extend(bytes(0))
+    piece[20:20] = b""
+    piece.resize(64)
+    assert piece == b"abcabcabca" + bytes(54)
+    assert piece.capacity >= 64
+
+
+def test_kept_regions_hold_a_bounded_amount_of_memory():
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for size in range(1, remap.MAP_THRESHOLD // 16, 97):
+            remap.Buffer(size)
+            remap.Buffer(b"y" * size)[: size // 2]
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 8 * 8192 + 16384  # at most 8 regions under 8 KiB each, and some slack
+
+
+def test_a_buffer_that_shares_its_region_with_writable_room_still_frees_it_cleanly():
+    """The dying buffer's own spare-room bookkeeping holds its region too; both references go."""
+    for _ in range(1000):
+        buf = remap.Buffer(b"z" * 50)
+        room = buf.writable(10)
+        room.release()
+        buf.commit(3)
+        del buf
+    gc.collect()
+    assert remap.Buffer(50) == bytes(50)

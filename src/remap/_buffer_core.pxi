@@ -37,8 +37,12 @@ cdef class BufferCore:
         self._adopt(NO_STORAGE, 0)
         self.max_size_, self.hugepages = MAX_BYTES, True
 
-    # No __dealloc__: the buffer holds the only references to its storage, whose own __dealloc__
-    # frees the region its kind's one way when the buffer's fields are cleared.
+    def __dealloc__(self):
+        """The storage's own __dealloc__ frees the region its kind's one way when the fields are
+        cleared; a small heap region held by this buffer alone is kept for the next instead."""
+        if type(self.storage) is HeapStorage and (  # held by nothing but this buffer's fields
+                references(<PyObject *>self.storage) == 1 + (self.spare_storage is self.storage)):
+            keep_heap(<HeapStorage>self.storage)
 
     # -- storage: the one place that decides what may move --
 

@@ -12,7 +12,7 @@ from cpython.long cimport PyLong_AsSsize_t, PyLong_CheckExact
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.number cimport PyNumber_Index
 from cpython.object cimport Py_EQ, Py_GE, Py_GT, Py_LE, Py_LT, Py_NE, PyObject_TypeCheck, PyTypeObject
-from cpython.ref cimport Py_REFCNT, PyObject
+from cpython.ref cimport Py_DECREF, Py_INCREF, Py_REFCNT, PyObject
 from libc.errno cimport EAGAIN, EINTR, ENOMEM, errno
 from libc.float cimport FLT_MAX
 from libc.stdint cimport uint64_t

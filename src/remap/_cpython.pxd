@@ -8,6 +8,7 @@ cdef extern from "<string.h>" nogil:
     void *memrchr(const void *s, int c, size_t n)
 
 cdef extern from "Python.h":
+    Py_ssize_t references "Py_REFCNT"(PyObject *o)  # without the new reference an object argument takes
     object PyMethod_New(object function, object instance)
     ctypedef object (*ssizeargfunc)(object, Py_ssize_t)
     ctypedef int (*ssizeobjargproc)(object, Py_ssize_t, PyObject *) except -1
