@@ -86,3 +86,12 @@ def test_a_buffer_that_shares_its_region_with_writable_room_still_frees_it_clean
         del buf
     gc.collect()
     assert remap.Buffer(50) == bytes(50)
+
+
+def test_a_reused_region_is_as_exact_as_a_new_one():
+    """A kept region larger than asked for is handed out at the size asked for: a small buffer's
+    capacity is its length, and a growth reallocates (and can fail) as a new one's does."""
+    drop_stale_buffers()
+    for size in (1, 3, 50, 100):
+        assert remap.Buffer(b"q" * size).capacity == size
+        assert remap.Buffer(size).capacity == size

@@ -74,7 +74,8 @@ cdef void keep_heap(HeapStorage heap) noexcept:
 
 
 cdef HeapStorage take_kept(Py_ssize_t size):
-    """A kept region of size to 1.25 size + 64 bytes (its bytes not known to be zero), or None."""
+    """A kept region whose block holds size to 1.25 size + 64 bytes, made exactly size bytes
+    (as a new one would be: a growth still reallocates), its bytes not known to be zero; or None."""
     cdef int i
     cdef Py_ssize_t kept_size
     for i in range(KEPT_COUNT - 1, -1, -1):
@@ -82,7 +83,7 @@ cdef HeapStorage take_kept(Py_ssize_t size):
         if size <= kept_size <= size + (size >> 2) + 64:
             heap = <HeapStorage>KEPT[i]
             forget_kept(i)
-            heap.dirty = heap.size  # a stranger's bytes: zeroed before any is shown
+            heap.size = heap.dirty = size  # a stranger's bytes: zeroed before any is shown
             return heap
     return None
 
