@@ -17,6 +17,9 @@ cdef extern from "Python.h":
         ssizeobjargproc sq_ass_item
     ctypedef struct SlotTable "PyTypeObject":
         PySequenceMethods *tp_as_sequence
+        PyObject *tp_dict
+    void PyType_Modified(PyTypeObject *type)
+    const int PY_VERSION_HEX
     ctypedef struct PyMethodDef:
         const char *ml_name
         void *ml_meth

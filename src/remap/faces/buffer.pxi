@@ -254,9 +254,9 @@ cdef class Buffer(BufferCore):
         return self
 
     def __bytes__(self):
-        # bytes() would take the buffer protocol without this, faster (no bound method to make),
-        # but 3.15 copies through a PyBytesWriter, whose small inline buffer keeps a copy of a
-        # secret nobody can wipe: bytes() of a Buffer is one copy, made here.
+        # 3.15 only (buffer_parts.pxi removes it before): there bytes() would copy the buffer
+        # export through a PyBytesWriter, whose small inline buffer keeps a copy of a secret
+        # nobody can wipe; bytes() of a Buffer is one copy, made here.
         self._sync_open()
         return PyBytes_FromStringAndSize(self.data, self.length)
 

@@ -142,3 +142,11 @@ cdef int sequence_assign(object self, Py_ssize_t i, PyObject *value) except -1:
 
 (<SlotTable *>Buffer).tp_as_sequence.sq_item = sequence_item
 (<SlotTable *>Buffer).tp_as_sequence.sq_ass_item = sequence_assign
+
+
+# bytes(buf): before 3.15 bytes() copies straight out of a buffer export, with no method to call;
+# 3.15 copies through a PyBytesWriter whose inline buffer would keep a copy of a secret nobody
+# can wipe, so there Buffer.__bytes__ stays and makes the one copy itself.
+if PY_VERSION_HEX < 0x030F0000:
+    del (<dict>(<SlotTable *>Buffer).tp_dict)["__bytes__"]
+    PyType_Modified(<PyTypeObject *>Buffer)
