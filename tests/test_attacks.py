@@ -359,3 +359,44 @@ def test_the_bufferio_registration_cannot_be_redone():
         print(file.closed, file.readline(), list(file))
     """)
     assert out == "refused\nFalse b'abc\\n' []\n"
+
+
+# -- small heap regions handed from a dying buffer to the next --
+
+def test_buffers_that_die_in_cycles_finalizers_and_at_exit_hand_their_regions_on_cleanly():
+    """A subclass in a garbage cycle, one whose __del__ makes and drops buffers while it dies,
+    one resurrected by __del__, and regions still kept at exit: the right bytes, a clean exit."""
+    out = run_child("""
+        import gc, remap
+
+        class Node(remap.Buffer):
+            pass
+
+        class Noisy(remap.Buffer):
+            def __del__(self):
+                for n in range(1, 40):  # take and hand back kept regions while this one dies
+                    assert remap.Buffer(b"n" * n)[: n // 2] == b"n" * (n // 2)
+
+        saved = []
+
+        class Phoenix(remap.Buffer):
+            def __del__(self):
+                saved.append(self)  # resurrected: its region must stay its own
+
+        for round_ in range(200):
+            a, b = Node(b"a" * (round_ % 90 + 1)), Node(b"b" * 7)
+            a.peer, b.peer = b, a  # a cycle only the collector frees
+            Noisy(b"z" * (round_ % 50 + 1))
+            Phoenix(b"p" * 33)
+            del a, b
+            if round_ % 17 == 0:
+                gc.collect()
+            fresh = remap.Buffer(round_ % 90 + 1)
+            assert fresh == bytes(len(fresh)), "a kept region showed old bytes"
+        gc.collect()
+        assert all(p == b"p" * 33 for p in saved), "a resurrected buffer lost its bytes"
+        kept = [remap.Buffer(b"k" * n) for n in range(1, 9)]
+        del kept  # regions left kept at exit
+        print("ok")
+    """)
+    assert out == "ok\n"
