@@ -64,6 +64,22 @@ def test_commit_takes_only_what_writable_handed_out():
     buf.commit(0)
 
 
+def test_a_commit_after_the_bytes_moved_to_another_region_is_refused():
+    buf = remap.Buffer(b"abc")
+    with buf.writable(10):
+        pass
+    buf.reserve(1 << 20)  # a mapping of its own now: what writable() handed out is gone
+    with pytest.raises(ValueError, match="commit"):
+        buf.commit(1)
+    for _ in range(20):  # a new region, perhaps at the old one's address (malloc reuses blocks)
+        with buf.writable(4):
+            pass
+        buf.__init__(b"xyz")
+        with pytest.raises(ValueError, match="commit"):
+            buf.commit(1)
+        assert buf == b"xyz"
+
+
 def test_no_earlier_buffer_is_ever_seen_through_the_spare_bytes():
     for size in (5000, 200_000, 3 * MiB):
         remap.Buffer(b"\xa5" * size).close()  # a dirty region for the cache or malloc

@@ -2,6 +2,8 @@
 
 import gc
 
+import pytest
+
 import remap
 from conftest import mapping_count
 
@@ -76,14 +78,18 @@ def test_kept_regions_hold_a_bounded_amount_of_memory():
     assert held < 8 * 8192 + 16384  # at most 8 regions under 8 KiB each, and some slack
 
 
-def test_a_buffer_that_shares_its_region_with_writable_room_still_frees_it_cleanly():
-    """The dying buffer's own spare-room bookkeeping holds its region too; both references go."""
+def test_a_buffer_that_handed_out_writable_room_hands_its_region_on_cleanly():
+    """The next buffer in the region sees its own bytes, and commit() refuses the old room."""
     for _ in range(1000):
         buf = remap.Buffer(b"z" * 50)
         room = buf.writable(10)
         room.release()
         buf.commit(3)
         del buf
+        fresh = remap.Buffer(b"f" * 53)
+        with pytest.raises(ValueError, match="commit"):
+            fresh.commit(1)
+        assert fresh == b"f" * 53
     gc.collect()
     assert remap.Buffer(50) == bytes(50)
 

@@ -28,7 +28,7 @@ cdef class BufferCore:
     cdef Py_ssize_t exports_    # live buffer exports
     cdef Storage storage        # where the bytes live; never None while the object lives
     cdef bint hugepages
-    cdef Storage spare_storage  # the storage writable() last handed spare bytes out of, or None
+    cdef uint64_t spare_serial  # the serial of the storage writable() last handed bytes out of
     cdef char *spare_base       # that storage's base then (a move changes it; a give-back follows)
     cdef char *spare_end        # the end of what it handed out: commit() may reach that far
     cdef char *spare_high       # the highest such end on that storage: no stranger's bytes below
@@ -40,8 +40,7 @@ cdef class BufferCore:
     def __dealloc__(self):
         """The storage's own __dealloc__ frees the region its kind's one way when the fields are
         cleared; a small heap region held by this buffer alone is kept for the next instead."""
-        if type(self.storage) is HeapStorage and (  # held by nothing but this buffer's fields
-                references(<PyObject *>self.storage) == 1 + (self.spare_storage is self.storage)):
+        if type(self.storage) is HeapStorage and references(<PyObject *>self.storage) == 1:
             keep_heap(<HeapStorage>self.storage)
 
     # -- storage: the one place that decides what may move --
@@ -421,7 +420,8 @@ cdef class BufferCore:
         if stale_end > own:
             memset(start + max(own, 0), 0, stale_end - max(own, 0))
         self._mark_dirty(self.length + n)
-        self.spare_storage, self.spare_base, self.spare_end = self.storage, self.storage.base, start + n
+        self.spare_serial, self.spare_base = self.storage.serial, self.storage.base
+        self.spare_end = start + n
         self.spare_high = max(high, start + n)
         cdef SpareView spare = SpareView.__new__(SpareView)
         spare.buffer, spare.start, spare.length = self, start, n
@@ -429,7 +429,7 @@ cdef class BufferCore:
 
     cdef inline bint _spare_is_current(self) noexcept:
         """True while the bytes writable() handed out are still where it handed them out."""
-        return self.spare_storage is self.storage and self.spare_base == self.storage.base
+        return self.spare_serial == self.storage.serial and self.spare_base == self.storage.base
 
     cdef int _commit(self, Py_ssize_t n) except -1:
         """Make the first n bytes past the end part of the buffer: bytes writable() handed out."""

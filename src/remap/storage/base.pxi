@@ -24,6 +24,10 @@ cdef class Storage:
     cdef bint peers            # other processes change the length and the size: sync before access
     cdef bint readonly         # the bytes cannot be written
     cdef bint secret           # zero every byte let go of; show none of them in repr
+    cdef uint64_t serial       # this region's number: none other in the process has it
+
+    def __cinit__(self):
+        self.serial = new_serial()
 
     cdef Py_ssize_t fit(self, Py_ssize_t n) noexcept:
         """The size this kind gives a region asked to hold n bytes."""
@@ -86,6 +90,16 @@ cdef class EmptyStorage(Storage):
 
     cdef Storage successor(self, Py_ssize_t size, bint hugepages):
         return anonymous_storage(size, hugepages) if size else None
+
+
+cdef uint64_t LAST_SERIAL = 0
+
+
+cdef inline uint64_t new_serial() noexcept:
+    """A number no region of this process had before (what BufferCore tells regions apart by)."""
+    global LAST_SERIAL
+    LAST_SERIAL += 1
+    return LAST_SERIAL
 
 
 cdef EmptyStorage NO_STORAGE = EmptyStorage.__new__(EmptyStorage)

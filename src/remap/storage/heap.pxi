@@ -84,6 +84,7 @@ cdef HeapStorage take_kept(Py_ssize_t size):
             heap = <HeapStorage>KEPT[i]
             forget_kept(i)
             heap.size = heap.dirty = size  # a stranger's bytes: zeroed before any is shown
+            heap.serial = new_serial()  # a new region to its new buffer
             return heap
     return None
 
