@@ -77,10 +77,9 @@ cdef HeapStorage take_kept(Py_ssize_t size):
     """A kept region whose block holds size to 1.25 size + 64 bytes, made exactly size bytes
     (as a new one would be: a growth still reallocates), its bytes not known to be zero; or None."""
     cdef int i
-    cdef Py_ssize_t kept_size
+    cdef HeapStorage heap
     for i in range(KEPT_COUNT - 1, -1, -1):
-        kept_size = (<HeapStorage>KEPT[i]).size
-        if size <= kept_size <= size + (size >> 2) + 64:
+        if size <= (<HeapStorage>KEPT[i]).size <= size + (size >> 2) + 64:
             heap = <HeapStorage>KEPT[i]
             forget_kept(i)
             heap.size = heap.dirty = size  # a stranger's bytes: zeroed before any is shown
