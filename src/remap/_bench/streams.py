@@ -88,12 +88,13 @@ async def stream(module, unix_path, size, lines, total=TOTAL):
     return seconds
 
 
-def stream_peer(name, size, total):
-    """Receive total bytes of size-byte messages over TCP with one peer, in a new event loop."""
+def stream_peer(name, size, total, unix_path=None, lines=False):
+    """Seconds one peer takes to receive total bytes of size-byte messages (or lines), over TCP
+    or the Unix socket at unix_path, in a new event loop."""
     module, new_loop = peers()[name]
     loop = new_loop()
     try:
-        return loop.run_until_complete(stream(module, None, size, False, total))
+        return loop.run_until_complete(stream(module, unix_path, size, lines, total))
     finally:
         loop.close()
 
@@ -124,15 +125,8 @@ def stream_alone(name, unix, size, lines):
     with tempfile.TemporaryDirectory() as folder:
         for turn in range(2):
             path = os.path.join(folder, f"{turn}.sock") if unix else None
-            if name == BOUND:
-                seconds = kernel_bound(path, size)
-                continue
-            module, new_loop = peers()[name]
-            loop = new_loop()
-            try:
-                seconds = loop.run_until_complete(stream(module, path, size, lines))
-            finally:
-                loop.close()
+            seconds = (kernel_bound(path, size) if name == BOUND else
+                       stream_peer(name, size, TOTAL, path, lines))
     return seconds
 
 
