@@ -80,6 +80,16 @@ def test_workload_peers_agree():
         workloads.stream_reader_peer(name, 8192, 64 * 1024)
 
 
+def test_every_slice_statement_slices_n_bytes_on_both_peers():
+    from remap._bench.slices import SLICE_PEERS, SLICES, slice_names
+
+    for peer in SLICE_PEERS:
+        for n in (64, 4096):
+            names = slice_names(peer, n)
+            for statement in SLICES.values():
+                assert len(eval(statement, names)) == n, (peer, statement, n)
+
+
 def test_every_bufferio_reader_runs_on_both_peers():
     from remap._bench.files import READERS, read_round
     for label, reader, data in READERS:

@@ -25,8 +25,8 @@ def test_hundred_thousand_small_buffers_cost_no_mappings():
     gc.collect()
 
 
-# A dying small buffer's region is kept for the next one (storage/heap.pxi): made from a previous
-# buffer's bytes, it must show none of them, whichever way its spare room is reached.
+# A dying small buffer is kept whole, object and region, for the next one (faces/kept.pxi): made
+# from a previous buffer, it must show none of its bytes or state, whichever way it is reached.
 
 STALE = b"\xa5" * 100
 
@@ -101,3 +101,31 @@ def test_a_reused_region_is_as_exact_as_a_new_one():
     for size in (1, 3, 50, 100):
         assert remap.Buffer(b"q" * size).capacity == size
         assert remap.Buffer(size).capacity == size
+
+
+def test_a_kept_buffer_comes_back_as_a_new_one_in_every_respect():
+    """Whatever a dying buffer went through (consumed from the front, grown, writable() room
+    handed out, an export made and released, huge pages off), the one made from it is new."""
+
+    class Sub(remap.Buffer):
+        pass
+
+    for size in (1, 10, 100, 1000):
+        for _ in range(10):
+            old = remap.Buffer(b"o" * (size + 50), hugepages=False)
+            old.take_bytes(3)
+            old.extend(b"o" * 7)
+            old.writable(5).release()
+            with memoryview(old):
+                pass
+            Sub(b"u" * size)  # a subclass's buffer is never kept
+            del old
+        piece = remap.Buffer(b"s" * size)[:]
+        assert type(piece) is remap.Buffer
+        assert (len(piece), piece.capacity, piece.exports, piece.closed, piece.max_size) == (
+            size, size, 0, False, None)
+        assert piece == b"s" * size
+        with pytest.raises(ValueError, match="commit"):
+            piece.commit(1)
+        piece.resize(4 << 20)  # grows as a new one does: into a mapping, zeros past the bytes
+        assert piece.mapped and piece[:size] == b"s" * size and not any(piece[size:])

@@ -37,11 +37,14 @@ cdef class BufferCore:
         self._adopt(NO_STORAGE, 0)
         self.max_size_, self.hugepages = MAX_BYTES, True
 
-    def __dealloc__(self):
-        """The storage's own __dealloc__ frees the region its kind's one way when the fields are
-        cleared; a small heap region held by this buffer alone is kept for the next instead."""
-        if type(self.storage) is HeapStorage and references(<PyObject *>self.storage) == 1:
-            keep_heap(<HeapStorage>self.storage)
+    cdef inline void _renew(self, Py_ssize_t n) noexcept:
+        """A kept buffer's fields (faces/kept.pxi) as a new buffer's holding n bytes of its heap
+        region: exactly n (a growth reallocates, as a new one's does), under a new serial."""
+        self.storage.size = self.storage.dirty = n  # a stranger's bytes: all written before shown
+        self.storage.serial = new_serial()
+        self._adopt(self.storage, 0)
+        self.length, self.exports_, self.max_size_, self.hugepages = n, 0, MAX_BYTES, True
+        self.spare_serial, self.spare_base, self.spare_end, self.spare_high = 0, NULL, NULL, NULL
 
     # -- storage: the one place that decides what may move --
 

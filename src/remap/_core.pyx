@@ -52,9 +52,10 @@ include "storage/mirror.pxi"
 # BufferCore: length, consumed head, exports, and the one rule (the only code that decides a move).
 include "_buffer_core.pxi"
 
-# Public faces: Buffer (bytearray's API), SharedBuffer, FileBuffer, Ring.
+# Public faces: Buffer (bytearray's API; small ones kept for reuse), SharedBuffer, FileBuffer, Ring.
 include "faces/buffer.pxi"
 include "faces/buffer_parts.pxi"
+include "faces/kept.pxi"
 include "faces/shared_buffer.pxi"
 include "faces/file_buffer.pxi"
 include "faces/ring.pxi"

@@ -9,6 +9,8 @@ cdef extern from "<string.h>" nogil:
 
 cdef extern from "Python.h":
     Py_ssize_t references "Py_REFCNT"(PyObject *o)  # without the new reference an object argument takes
+    PyTypeObject *type_of "Py_TYPE"(PyObject *o)  # the same, for a type
+    ctypedef void (*destructor)(PyObject *) noexcept
     object PyMethod_New(object function, object instance)
     ctypedef object (*ssizeargfunc)(object, Py_ssize_t)
     ctypedef int (*ssizeobjargproc)(object, Py_ssize_t, PyObject *) except -1
@@ -18,6 +20,7 @@ cdef extern from "Python.h":
     ctypedef struct SlotTable "PyTypeObject":
         PySequenceMethods *tp_as_sequence
         PyObject *tp_dict
+        destructor tp_dealloc
     void PyType_Modified(PyTypeObject *type)
     const int PY_VERSION_HEX
     ctypedef struct PyMethodDef:

@@ -14,11 +14,15 @@ SLICE_PEERS = {"remap": Buffer, "bytearray": bytearray}
 SLICE_COUNT = 20_000  # slices per timing
 
 
+def slice_names(peer, n):
+    """What the statements name, as the peer's buffers: x (2 n bytes), big (16 MiB) and n."""
+    make = SLICE_PEERS[peer]
+    return {"x": make((bytes(range(256)) * (n // 128 + 1))[:2 * n]), "big": make(16 * MiB), "n": n}
+
+
 def slice_seconds(peer, statement, n):
     """Seconds per statement on the peer's buffers: the best of 3 timings of SLICE_COUNT."""
-    make = SLICE_PEERS[peer]
-    names = {"x": make(bytes(range(256)) * (2 * n // 256)), "big": make(16 * MiB), "n": n}
-    timer = timeit.Timer(statement, globals=names)
+    timer = timeit.Timer(statement, globals=slice_names(peer, n))
     return min(timer.repeat(3, SLICE_COUNT)) / SLICE_COUNT
 
 

@@ -40,7 +40,8 @@ cdef class Buffer(BufferCore):
         is a new buffer and n is small; False, changing nothing, otherwise."""
         if self.storage is not NO_STORAGE or n >= MAP_MIN:
             return False
-        self._adopt(anonymous_storage(n, self.hugepages), 0)
+        cdef Storage storage = take_kept_region(n)
+        self._adopt(anonymous_storage(n, self.hugepages) if storage is None else storage, 0)
         self._mark_dirty(n)
         self._set_len(n)
         return True
@@ -536,13 +537,16 @@ cdef class Buffer(BufferCore):
     @staticmethod
     cdef Buffer from_memory(const char *src, Py_ssize_t n):
         """A new Buffer holding a copy of n bytes at src, or n zero bytes if src is NULL."""
-        cdef Buffer result = Buffer.__new__(Buffer)
-        if not result._start_small(n):  # large: the growth path (fresh mappings read as zeros)
-            if src == NULL:
-                result._set_length(n)
-            else:
-                result._append_bytes(src, n)
-        elif src == NULL:
+        cdef Buffer result = take_kept(n)
+        if result is None:
+            result = Buffer.__new__(Buffer)
+            if not result._start_small(n):  # large: the growth path (fresh mappings read as zeros)
+                if src == NULL:
+                    result._set_length(n)
+                else:
+                    result._append_bytes(src, n)
+                return result
+        if src == NULL:
             memset(result.data, 0, n)
         else:
             memcpy(result.data, src, n)
