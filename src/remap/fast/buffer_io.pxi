@@ -62,9 +62,10 @@ cdef class Cursor:
         """The bytes to read and their length, after checking the file is open (may sync)."""
         if self.closed:
             raise ValueError("I/O operation on closed file.")
-        if self.shared is not None:
-            length[0] = PyBytes_GET_SIZE(self.shared)
-            return PyBytes_AS_STRING(self.shared)
+        cdef PyObject *shared = <PyObject *>self.shared  # no reference: nothing here drops it
+        if shared != <PyObject *>None:
+            length[0] = bytes_size(shared)
+            return bytes_data(shared)
         self.buffer._sync_open()
         length[0] = self.buffer.length
         return self.buffer.data
@@ -176,12 +177,11 @@ cdef Py_ssize_t CURSOR_SLOT = 0    # where a BufferIO keeps its Cursor (its "_cu
 
 
 cdef inline PyObject *cursor_in_slot(object file) noexcept:
-    """A registered BufferIO's Cursor, read from its slot (a subclass's too), or NULL."""
-    cdef PyObject *cursor
-    if BUFFERIO is None or not PyObject_TypeCheck(file, <PyTypeObject *>BUFFERIO):  # not ABCMeta's
-        return NULL
-    cursor = (<PyObject **>(<char *><PyObject *>file + CURSOR_SLOT))[0]
-    return cursor if cursor != NULL and type(<object>cursor) is Cursor else NULL
+    """A BufferIO's Cursor, read from its slot, or NULL. file is a BufferIO (a subclass's too):
+    what calls this is reached only through BufferIO's own method and getter descriptors, which
+    check the type, and its type's tp_iternext."""
+    cdef PyObject *cursor = (<PyObject **>(<char *><PyObject *>file + CURSOR_SLOT))[0]
+    return cursor if cursor != NULL and type_of(cursor) == <PyTypeObject *>Cursor else NULL
 
 
 cdef inline Cursor cursor_of(object file):
