@@ -67,7 +67,8 @@ cdef inline void drop_kept(int index) noexcept:
     """Take kept buffer index off the list."""
     global KEPT_COUNT
     KEPT_COUNT -= 1
-    memmove(&KEPT[index], &KEPT[index + 1], (KEPT_COUNT - index) * sizeof(PyObject *))
+    if index < KEPT_COUNT:  # not the newest, which take_kept looks at first
+        memmove(&KEPT[index], &KEPT[index + 1], (KEPT_COUNT - index) * sizeof(PyObject *))
 
 
 FREE_BUFFER = (<SlotTable *>Buffer).tp_dealloc
