@@ -400,3 +400,36 @@ def test_buffers_that_die_in_cycles_finalizers_and_at_exit_hand_their_regions_on
         print("ok")
     """)
     assert out == "ok\n"
+
+
+def test_a_read_size_that_closes_or_reinitializes_the_file_reads_what_is_there_after():
+    """read and readline convert the size first (as BytesIO does), then look at the file: a
+    closed one says so, a re-initialized one is read in its new bytes, never the old ones."""
+    out = run_child("""
+        import io, remap
+
+        for cls in (remap.BufferIO, io.BytesIO):
+            results = []
+            for method in ("read", "readline", "read1"):
+                f = cls(b"old line\\n")
+
+                class Closes:
+                    def __index__(self):
+                        f.close()
+                        return 3
+
+                class Renews:
+                    def __index__(self):
+                        f.__init__(b"new line\\n")
+                        return 3
+
+                try:
+                    getattr(f, method)(Closes())
+                except ValueError as error:
+                    results.append("closed" in str(error))
+                f = cls(b"old line\\n")
+                results.append(getattr(f, method)(Renews()))
+            print(cls.__name__, results)
+    """)
+    assert out == ("BufferIO [True, b'new', True, b'new', True, b'new']\n"
+                   "BytesIO [True, b'new', True, b'new', True, b'new']\n")

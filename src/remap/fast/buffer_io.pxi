@@ -88,18 +88,29 @@ cdef class Cursor:
             return self.shared  # BytesIO(bytes).read() is the bytes object itself
         return PyBytes_FromStringAndSize(data + start, stop - start)
 
-    cdef inline bytes _readline(self, Py_ssize_t wanted):
-        """One line from the position, up to and including b"\\n", at most wanted bytes if >= 0."""
+    cdef inline object _readline(self, Py_ssize_t wanted):
+        """One line from the position, up to and including b"\n", at most wanted bytes if >= 0."""
         cdef Py_ssize_t length
         cdef const char *data = self._bytes(&length)
-        cdef Py_ssize_t start = self.position_
-        if start >= length:  # at or past the end (a seek may go past it): nothing, position kept
+        cdef Py_ssize_t left = length - self.position_
+        if left <= 0:  # at or past the end (a seek may go past it): nothing, position kept
             return PyBytes_FromStringAndSize(NULL, 0)
-        cdef Py_ssize_t limit = length - start if wanted < 0 or wanted > length - start else wanted
-        cdef const char *line = data + start
+        return self._line(data, left if wanted < 0 or wanted > left else wanted)
+
+    cdef inline object _next_line(self):
+        """The next line, as iteration takes it: StopIteration at the end."""
+        cdef Py_ssize_t length
+        cdef const char *data = self._bytes(&length)
+        if self.position_ >= length:
+            raise StopIteration
+        return self._line(data, length - self.position_)
+
+    cdef inline object _line(self, const char *data, Py_ssize_t limit):
+        """The line at the position, looked for in limit (> 0) bytes; the position moves past it."""
+        cdef const char *line = data + self.position_
         cdef const char *found = <const char *>memchr(line, b"\n", limit)
         cdef Py_ssize_t n = limit if found == NULL else found - line + 1
-        self.position_ = start + n
+        self.position_ += n
         return PyBytes_FromStringAndSize(line, n)
 
     cdef list _readlines(self, Py_ssize_t hint):
@@ -209,6 +220,11 @@ cdef inline Py_ssize_t wanted_size(object size) except? -2:
     return PyNumber_AsSsize_t(size, <PyObject *>OverflowError)
 
 
+cdef inline Py_ssize_t size_argument(PyObject **args, Py_ssize_t nargs, const char *name) except? -2:
+    """The one optional argument of read, readline and readlines as a size: -1 (all) if absent."""
+    return -1 if nargs == 0 else wanted_size(argument(args, nargs, 0, 0, 1, name))
+
+
 cdef inline object argument(PyObject **args, Py_ssize_t nargs, Py_ssize_t index,
                             Py_ssize_t least, Py_ssize_t most, const char *name):
     """Positional argument index of a METH_FASTCALL call (None if absent), once the count is
@@ -230,15 +246,20 @@ cdef object count_error(Py_ssize_t nargs, Py_ssize_t least, Py_ssize_t most, con
 # own (_register_bufferio), so a call costs what a call of BytesIO's does.
 
 cdef object bufferio_read(object file, PyObject **args, Py_ssize_t nargs):
-    return cursor_of(file)._read(wanted_size(argument(args, nargs, 0, 0, 1, b"read")))
+    cdef Py_ssize_t wanted = size_argument(args, nargs, b"read")
+    cdef PyObject *cursor = cursor_in_slot(file)  # borrowed: no Python code runs from here on
+    return (<Cursor>cursor)._read(wanted) if cursor != NULL else cursor_attribute(file)._read(wanted)
 
 
 cdef object bufferio_readline(object file, PyObject **args, Py_ssize_t nargs):
-    return cursor_of(file)._readline(wanted_size(argument(args, nargs, 0, 0, 1, b"readline")))
+    cdef Py_ssize_t wanted = size_argument(args, nargs, b"readline")
+    cdef PyObject *cursor = cursor_in_slot(file)  # borrowed: no Python code runs from here on
+    return ((<Cursor>cursor)._readline(wanted) if cursor != NULL else
+            cursor_attribute(file)._readline(wanted))
 
 
 cdef object bufferio_readlines(object file, PyObject **args, Py_ssize_t nargs):
-    return cursor_of(file)._readlines(wanted_size(argument(args, nargs, 0, 0, 1, b"readlines")))
+    return cursor_of(file)._readlines(size_argument(args, nargs, b"readlines"))
 
 
 cdef object bufferio_readinto(object file, PyObject **args, Py_ssize_t nargs):
@@ -276,10 +297,8 @@ cdef object bufferio_getvalue(object file, object unused):
 
 cdef object bufferio_next(object file):
     """BufferIO's tp_iternext: the next line, or StopIteration at the end."""
-    cdef bytes line = cursor_of(file)._readline(-1)
-    if PyBytes_GET_SIZE(line) == 0:
-        raise StopIteration
-    return line
+    cdef PyObject *cursor = cursor_in_slot(file)  # borrowed: no Python code runs from here on
+    return (<Cursor>cursor)._next_line() if cursor != NULL else cursor_attribute(file)._next_line()
 
 
 cdef object bufferio_next_method(object file, object unused):
