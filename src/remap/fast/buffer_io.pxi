@@ -79,7 +79,7 @@ cdef class Cursor:
         stop[0] = length[0] if wanted < 0 or wanted >= length[0] - start[0] else start[0] + wanted
         return data
 
-    cdef object _read(self, Py_ssize_t wanted):
+    cdef inline object _read(self, Py_ssize_t wanted):
         """Up to wanted bytes (all if negative) from the position, which moves past them."""
         cdef Py_ssize_t start, stop, length
         cdef const char *data = self._window(wanted, &start, &stop, &length)
@@ -214,7 +214,7 @@ cdef inline Py_ssize_t wanted_size(object size) except? -2:
     if size is None:
         return -1
     if PyLong_CheckExact(size):
-        return PyLong_AsSsize_t(size)
+        return size  # Cython's conversion: a small int's digits read in line
     if not PyIndex_Check(size):
         raise TypeError(f"argument should be integer or None, not '{type_name(size)}'")
     return PyNumber_AsSsize_t(size, <PyObject *>OverflowError)
