@@ -40,8 +40,7 @@ cdef class BufferCore:
     cdef inline void _renew(self, Py_ssize_t n) noexcept:
         """A kept buffer's fields (faces/kept.pxi) as a new buffer's holding n bytes of its heap
         region: exactly n (a growth reallocates, as a new one's does), under a new serial."""
-        self.storage.size = self.storage.dirty = n  # a stranger's bytes: all written before shown
-        self.storage.serial = new_serial()
+        renew_region(self.storage, n)
         self._adopt(self.storage, 0)
         self.length, self.exports_, self.max_size_, self.hugepages = n, 0, MAX_BYTES, True
         self.spare_serial, self.spare_base, self.spare_end, self.spare_high = 0, NULL, NULL, NULL

@@ -31,29 +31,40 @@ cdef void keep_or_free(PyObject *dying) noexcept:
 
 
 cdef Buffer take_kept(Py_ssize_t size):
-    """A kept buffer whose block holds size to 1.25 size + 64 bytes, made a new Buffer of size
+    """A kept buffer whose block holds size bytes (to 1.25 size + 64), made a new Buffer of size
     bytes (a stranger's: the caller writes every one); None if none fits."""
-    cdef int i
-    cdef Buffer revived
-    if not 0 < size < RECYCLE_MIN:
+    cdef int i = kept_index(size)
+    if i < 0:
         return None
-    for i in range(KEPT_COUNT - 1, -1, -1):
-        if size <= (<BufferCore>KEPT[i]).storage.size <= size + (size >> 2) + 64:
-            revived = revive(KEPT[i], <PyTypeObject *>Buffer)
-            drop_kept(i)
-            revived._renew(size)
-            return revived
-    return None
+    cdef Buffer revived = revive(KEPT[i], <PyTypeObject *>Buffer)
+    drop_kept(i)
+    revived._renew(size)
+    return revived
 
 
 cdef Storage take_kept_region(Py_ssize_t size):
-    """The region of a kept buffer that take_kept would give, made exactly size bytes; or None."""
-    cdef Buffer donor = take_kept(size)
-    if donor is None:
+    """The region of the kept buffer take_kept would give, made exactly size bytes, the buffer
+    object freed (never revived); None if none fits."""
+    cdef int i = kept_index(size)
+    if i < 0:
         return None
-    cdef Storage region = donor.storage
-    donor._adopt(NO_STORAGE, 0)  # the donor dies holding nothing: freed, not kept
+    cdef PyObject *dead = KEPT[i]
+    drop_kept(i)
+    cdef Storage region = (<BufferCore>dead).storage
+    (<BufferCore>dead).storage = NO_STORAGE  # the region's reference moves to this function
+    FREE_BUFFER(dead)
+    renew_region(region, size)
     return region
+
+
+cdef inline int kept_index(Py_ssize_t size) noexcept:
+    """The newest kept buffer whose block holds size to 1.25 size + 64 bytes, or -1."""
+    cdef int i
+    if 0 < size < RECYCLE_MIN:
+        for i in range(KEPT_COUNT - 1, -1, -1):
+            if size <= (<BufferCore>KEPT[i]).storage.size <= size + (size >> 2) + 64:
+                return i
+    return -1
 
 
 cdef void forget_kept(int index) noexcept:

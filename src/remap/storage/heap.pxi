@@ -48,3 +48,10 @@ cdef class HeapStorage(Storage):
 
     cdef str kind(self):
         return "heap"
+
+
+cdef inline void renew_region(Storage region, Py_ssize_t n) noexcept:
+    """A kept region (faces/kept.pxi) as a new one of exactly n bytes: a growth reallocates, as a
+    new one's does; a stranger's bytes, all written before any is shown; a new serial."""
+    region.size = region.dirty = n
+    region.serial = new_serial()
