@@ -54,6 +54,7 @@ include "_buffer_core.pxi"
 
 # Public faces: Buffer (bytearray's API; small ones kept for reuse), SharedBuffer, FileBuffer, Ring.
 include "faces/buffer.pxi"
+include "faces/buffer_bytes.pxi"
 include "faces/buffer_parts.pxi"
 include "faces/kept.pxi"
 include "faces/shared_buffer.pxi"

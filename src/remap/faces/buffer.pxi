@@ -1,5 +1,6 @@
-# Buffer: bytearray's API on BufferCore. Its iterator, borrowed text methods and slot patch are
-# in buffer_parts.pxi.
+# Buffer: bytearray's API on BufferCore. What its one-line methods run on the bytes (counting,
+# affixes, comparison, repetition, repr) is in buffer_bytes.pxi; its iterator, borrowed text
+# methods and slot patch in buffer_parts.pxi; the kept small buffers in kept.pxi.
 
 # hex()'s default: no separator (None is not one: bytearray.hex(None) raises TypeError).
 cdef object NO_SEPARATOR = object()
@@ -270,16 +271,13 @@ cdef class Buffer(BufferCore):
             count = PySlice_AdjustIndices(self.length, &start, &stop, step)
             if step == 1:
                 return self._derived(self.data + start, count)
-            result = self._derived(NULL, count)
-            for i in range(count):
-                (<Buffer>result).data[i] = self.data[start + i * step]
-            return result
+            return gather(self, start, step, count)
         i = self._checked_index(PyNumber_AsSsize_t(index, <PyObject *>IndexError))
         return <unsigned char>self.data[i]
 
     @cython.critical_section
     def __setitem__(self, index, value):
-        cdef Py_ssize_t start, stop, step, count, i
+        cdef Py_ssize_t start, stop, step, count
         cdef char byte
         self._sync_writable()
         if not isinstance(index, slice):
@@ -297,16 +295,7 @@ cdef class Buffer(BufferCore):
         if step == 1:
             self._replace_from(start, max(start, stop), source)
             return
-        cdef bytes data = source
-        cdef const char *src = data
-        if len(data) == 0:  # as bytearray does: assigning nothing deletes the slice
-            self._delete_extended(start, step, count)
-            return
-        if len(data) != count:
-            raise ValueError(f"attempt to assign bytes of size {len(data)} "
-                             f"to extended slice of size {count}")
-        for i in range(count):
-            self.data[start + i * step] = src[i]
+        scatter(self, start, step, count, source)
 
     @cython.critical_section
     def __delitem__(self, index):
@@ -428,48 +417,18 @@ cdef class Buffer(BufferCore):
 
     def count(self, sub, start=None, end=None, /):
         """The number of non-overlapping occurrences of sub in [start:end]."""
-        cdef Py_ssize_t lo, hi, total = 0
-        cdef const char *found
-        cdef bytes needle = needle_bytes(sub)
-        cdef Py_ssize_t n = len(needle)
-        self._range(start, end, &lo, &hi)
-        if hi - lo < n:
-            return 0
-        if n == 0:
-            return hi - lo + 1
-        while True:
-            found = <const char *>memmem(self.data + lo, hi - lo, <const char *>needle, n)
-            if found == NULL:
-                return total
-            total += 1
-            lo = found - self.data + n
+        return count_in(self, sub, start, end)
 
     def __contains__(self, sub):
         return self._find(sub, None, None, False) >= 0
 
-    cdef bint _matches_at(self, object affix, object start, object end, bint at_end) except -1:
-        """True if the bytes-like affix (or one of a tuple of them) starts or ends [start:end]."""
-        cdef Py_ssize_t lo, hi
-        choices = affix if isinstance(affix, tuple) else (affix,)
-        name = "endswith" if at_end else "startswith"
-        for choice in choices:
-            if not PyObject_CheckBuffer(choice):
-                raise TypeError(f"{name} first arg must be bytes or a tuple of bytes, "
-                                f"not {type_name(choice)}")
-            text = memoryview(choice).tobytes()
-            self._range(start, end, &lo, &hi)
-            if lo <= self.length and hi - lo >= len(text) and memcmp(
-                    self.data + (hi - len(text) if at_end else lo), <const char *>text, len(text)) == 0:
-                return True
-        return False
-
     def startswith(self, prefix, start=None, end=None, /):
         """True if [start:end] begins with prefix (bytes-like, or a tuple of them)."""
-        return self._matches_at(prefix, start, end, False)
+        return affix_matches(self, prefix, start, end, False)
 
     def endswith(self, suffix, start=None, end=None, /):
         """True if [start:end] ends with suffix (bytes-like, or a tuple of them)."""
-        return self._matches_at(suffix, start, end, True)
+        return affix_matches(self, suffix, start, end, True)
 
     # -- arithmetic --
 
@@ -490,21 +449,7 @@ cdef class Buffer(BufferCore):
 
     @cython.critical_section
     def __imul__(self, times):
-        cdef Py_ssize_t n = PyNumber_AsSsize_t(times, <PyObject *>OverflowError)
-        cdef Py_ssize_t unit = self.length, done
-        self._sync_writable()
-        if n <= 0 or unit == 0:
-            self._set_length(0)
-            return self
-        if n > MAX_BYTES // unit:
-            raise MemoryError(f"{unit} bytes repeated {n} times is larger than any mapping can be")
-        self._room(unit * n)
-        done = unit
-        while done < unit * n:  # doubling: each memcpy copies what is there already
-            memcpy(self.data + done, self.data, min(done, unit * n - done))
-            done += min(done, unit * n - done)
-        self._set_len(unit * n)
-        self._mark_dirty(self.length)
+        repeat_in_place(self, PyNumber_AsSsize_t(times, <PyObject *>OverflowError))
         return self
 
     def __mod__(self, values):
@@ -553,57 +498,9 @@ cdef class Buffer(BufferCore):
         return result
 
     def __richcmp__(self, other, int op):
-        cdef Py_buffer view
-        cdef int order
-        if not PyObject_CheckBuffer(other):
-            return NotImplemented
-        PyObject_GetBuffer(other, &view, PyBUF_SIMPLE)
-        try:
-            self._sync_open()
-            order = memcmp(self.data, view.buf, min(self.length, view.len))
-            if order == 0:
-                order = (self.length > view.len) - (self.length < view.len)
-        finally:
-            PyBuffer_Release(&view)
-        return {Py_LT: order < 0, Py_LE: order <= 0, Py_EQ: order == 0,
-                Py_NE: order != 0, Py_GT: order > 0, Py_GE: order >= 0}[op]
+        return compare(self, other, op)
 
     __hash__ = None
-
-    # The rarely used text methods run on a copy, as bytes; results that bytearray would give
-    # as bytearray come back as Buffer.
-    capitalize = TextMethod("capitalize")
-    center = TextMethod("center")
-    decode = TextMethod("decode")
-    expandtabs = TextMethod("expandtabs")
-    isalnum = TextMethod("isalnum")
-    isalpha = TextMethod("isalpha")
-    isascii = TextMethod("isascii")
-    isdigit = TextMethod("isdigit")
-    islower = TextMethod("islower")
-    isspace = TextMethod("isspace")
-    istitle = TextMethod("istitle")
-    isupper = TextMethod("isupper")
-    join = TextMethod("join")
-    ljust = TextMethod("ljust")
-    lower = TextMethod("lower")
-    lstrip = TextMethod("lstrip")
-    partition = TextMethod("partition")
-    removeprefix = TextMethod("removeprefix")
-    removesuffix = TextMethod("removesuffix")
-    replace = TextMethod("replace")
-    rjust = TextMethod("rjust")
-    rpartition = TextMethod("rpartition")
-    rsplit = TextMethod("rsplit")
-    rstrip = TextMethod("rstrip")
-    split = TextMethod("split")
-    splitlines = TextMethod("splitlines")
-    strip = TextMethod("strip")
-    swapcase = TextMethod("swapcase")
-    title = TextMethod("title")
-    translate = TextMethod("translate")
-    upper = TextMethod("upper")
-    zfill = TextMethod("zfill")
 
     def hex(self, sep=NO_SEPARATOR, bytes_per_sep=1):
         """The bytes as hexadecimal digits, with sep between every bytes_per_sep bytes if given."""
@@ -611,14 +508,4 @@ cdef class Buffer(BufferCore):
             return view.hex() if sep is NO_SEPARATOR else view.hex(sep, bytes_per_sep)
 
     def __repr__(self):
-        name = "remap.Buffer" if type(self) is Buffer else type(self).__name__
-        if self.data == NULL:
-            return f"<closed {name}>"
-        head = PyBytes_FromStringAndSize(self.data, min(self.length, 64)) if not \
-            self.storage.secret else f"<{self.length} secret bytes>"
-        more = f" + {self.length - 64} more bytes" if self.length > 64 and not \
-            self.storage.secret else ""
-        kind = self.storage.kind() + (f" max_size={self.max_size_}" if self.max_size is not None else "")
-        pins = f", exports={self.exports_}" if self.exports_ else ""
-        shown = head if self.storage.secret else repr(head)
-        return f"{name}({shown}{more}, capacity={self.capacity_}, {kind}{pins})"
+        return describe(self)

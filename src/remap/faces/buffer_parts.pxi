@@ -1,5 +1,5 @@
 # What Buffer needs outside its class: its iterator, the text methods it borrows from bytes,
-# copying of subclasses, and the patch of two sequence slots.
+# copying of subclasses, and the patch of slots Cython fills differently from bytearray.
 
 
 @cython.final
@@ -98,6 +98,17 @@ cdef class TextMethod:
         """bytes' signature for the method, for inspect and stubtest."""
         from inspect import signature
         return signature(self.method)
+
+
+# The rarely used text methods run on a copy, as bytes; results that bytearray would give as
+# bytearray come back as Buffer. They go into Buffer's dict at import (the stub declares them).
+cdef tuple TEXT_METHODS = (
+    "capitalize", "center", "decode", "expandtabs", "isalnum", "isalpha", "isascii", "isdigit",
+    "islower", "isspace", "istitle", "isupper", "join", "ljust", "lower", "lstrip", "partition",
+    "removeprefix", "removesuffix", "replace", "rjust", "rpartition", "rsplit", "rstrip", "split",
+    "splitlines", "strip", "swapcase", "title", "translate", "upper", "zfill")
+(<dict>(<SlotTable *>Buffer).tp_dict).update({name: TextMethod(name) for name in TEXT_METHODS})
+PyType_Modified(<PyTypeObject *>Buffer)
 
 
 cdef object copy_by_reduce(object obj, object memo):
