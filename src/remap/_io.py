@@ -56,15 +56,10 @@ class BufferIO(io.BufferedIOBase):
             self._cursor.buffer.close()
         self._cursor.shared = None
 
-    def readable(self) -> bool:
-        self._check_open()
-        return True
-
-    writable = seekable = readable
-
     # read, read1, readline, readlines, readinto, readinto1, __next__, seek, tell, truncate,
-    # getvalue and write run in C (fast/buffer_io.pxi): _register_bufferio, below, installs them
-    # as method descriptors of this class, called as BytesIO's are. Their types: io's, and
+    # readable, writable, seekable, getvalue and write run in C (fast/buffer_io.pxi):
+    # _register_bufferio, below, installs them as method descriptors of this class, called as
+    # BytesIO's are. Their types: io's, and
     if TYPE_CHECKING:
         def getvalue(self) -> bytes: ...
 

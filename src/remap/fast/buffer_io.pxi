@@ -291,6 +291,13 @@ cdef object bufferio_tell(object file, object unused):
     return cursor.position_
 
 
+cdef object bufferio_can(object file, object unused):
+    """readable, writable and seekable: True, once the file is known to be open."""
+    cdef Py_ssize_t length
+    cursor_of(file)._bytes(&length)
+    return True
+
+
 cdef object bufferio_getvalue(object file, object unused):
     return cursor_of(file)._getvalue()
 
@@ -312,7 +319,9 @@ cdef object bufferio_closed(object file, void *closure):
 
 
 # name, function, calling convention, docstring (with the signature inspect reads)
-cdef PyMethodDef BUFFERIO_METHODS[11]
+cdef enum:
+    BUFFERIO_METHOD_COUNT = 14
+cdef PyMethodDef BUFFERIO_METHODS[BUFFERIO_METHOD_COUNT]
 BUFFERIO_METHODS[:] = [
     PyMethodDef(b"read", <void *>bufferio_read, METH_FASTCALL,
                 b"read($self, size=-1, /)\n--\n\nUp to size bytes from the position (all that "
@@ -341,6 +350,12 @@ BUFFERIO_METHODS[:] = [
                 b"its size."),
     PyMethodDef(b"tell", <void *>bufferio_tell, METH_NOARGS,
                 b"tell($self, /)\n--\n\nThe position."),
+    PyMethodDef(b"readable", <void *>bufferio_can, METH_NOARGS,
+                b"readable($self, /)\n--\n\nTrue (ValueError if the file is closed)."),
+    PyMethodDef(b"writable", <void *>bufferio_can, METH_NOARGS,
+                b"writable($self, /)\n--\n\nTrue (ValueError if the file is closed)."),
+    PyMethodDef(b"seekable", <void *>bufferio_can, METH_NOARGS,
+                b"seekable($self, /)\n--\n\nTrue (ValueError if the file is closed)."),
     PyMethodDef(b"getvalue", <void *>bufferio_getvalue, METH_NOARGS,
                 b"getvalue($self, /)\n--\n\nAll the bytes (the shared bytes object itself, "
                 b"else a copy)."),
@@ -363,7 +378,7 @@ def _register_bufferio(cls):
         raise TypeError("BufferIO must keep its cursor in a __slots__ entry named _cursor")
     CURSOR_SLOT = (<MemberDescriptor *>member).d_member.offset
     BUFFERIO = cls
-    for i in range(11):
+    for i in range(BUFFERIO_METHOD_COUNT):
         setattr(cls, BUFFERIO_METHODS[i].ml_name.decode(),
                 PyDescr_NewMethod(<PyTypeObject *>cls, &BUFFERIO_METHODS[i]))
     setattr(cls, "__next__", PyDescr_NewMethod(<PyTypeObject *>cls, &NEXT_METHOD))
