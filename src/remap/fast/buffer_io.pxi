@@ -116,15 +116,15 @@ cdef class Cursor:
     cdef list _readlines(self, Py_ssize_t hint):
         """The lines from the position on, until their total size reaches hint (if > 0)."""
         cdef list lines = []
-        cdef Py_ssize_t total = 0
-        while True:
-            line = self._readline(-1)
-            if not line:
-                return lines
+        cdef Py_ssize_t length, total = 0
+        cdef const char *data = self._bytes(&length)  # no Python code runs below: it stays
+        while self.position_ < length:
+            line = self._line(data, length - self.position_)
             lines.append(line)
-            total += len(line)
+            total += PyBytes_GET_SIZE(line)
             if 0 < hint <= total:
-                return lines
+                break
+        return lines
 
     cdef Py_ssize_t _readinto(self, object target) except -1:
         """Copy bytes from the position into a writable bytes-like object; return how many."""
