@@ -104,15 +104,16 @@ READERS = [("for line in f", iterate_lines, LINES), ("f.read(4) per call", read_
 
 
 def read_round(peers, reader, data, files=REPEATS):
-    """One interleaved round: each peer reads files fresh files holding data, one after the
-    other (a single read of 1 MiB is too short to time on a shared machine); {peer: seconds}."""
-    seconds = {}
-    for name in peers:
-        made = [PEERS[name](data) for _ in range(files)]
-        start = time.perf_counter()
-        for file in made:
-            reader(file)
-        seconds[name] = time.perf_counter() - start
+    """One interleaved round: the peers take turns reading one fresh file holding data each,
+    files times over (a single read of 1 MiB is too short to time on a shared machine, and
+    turns this short put a burst of the machine's noise on both peers); {peer: seconds}."""
+    made = {name: [PEERS[name](data) for _ in range(files)] for name in peers}
+    seconds = dict.fromkeys(peers, 0.0)
+    for i in range(files):
+        for name in peers:
+            start = time.perf_counter()
+            reader(made[name][i])
+            seconds[name] += time.perf_counter() - start
     return seconds
 
 
