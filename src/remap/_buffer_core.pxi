@@ -294,7 +294,7 @@ cdef class BufferCore:
         """Replace bytes [lo, hi) with a bytes-like object's bytes; return how many went in."""
         return self._put(REPLACE_RANGE, lo, hi, source)
 
-    cdef Py_ssize_t _overwrite_from(self, Py_ssize_t at, object source) except -1:
+    cdef inline Py_ssize_t _overwrite_from(self, Py_ssize_t at, object source) except -1:
         """Write a bytes-like object's bytes at offset at as a file write does; return how many."""
         return self._put(OVERWRITE, at, at, source)
 
@@ -327,6 +327,9 @@ cdef class BufferCore:
         if placement == OVERWRITE:
             if n == 0:
                 return 0
+            if lo + n <= self.length:  # within the bytes: nothing moves, grows or shows anew
+                memcpy(self.data + lo, src, n)
+                return n
             if lo > self.length:
                 self._set_length(lo)
             hi = min(lo + n, self.length)

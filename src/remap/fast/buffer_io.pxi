@@ -43,7 +43,7 @@ cdef class Cursor:
         """Write a bytes-like object at the position and move past it; return its size."""
         return self._write(data)
 
-    cdef Py_ssize_t _write(self, object data) except -1:
+    cdef inline Py_ssize_t _write(self, object data) except -1:
         cdef Py_ssize_t written
         if self.closed:
             raise ValueError("I/O operation on closed file.")
@@ -142,7 +142,7 @@ cdef class Cursor:
         finally:
             PyBuffer_Release(&view)
 
-    cdef Py_ssize_t _seek(self, Py_ssize_t offset, int whence) except -1:
+    cdef inline Py_ssize_t _seek(self, Py_ssize_t offset, int whence) except -1:
         """Move the position: from the start, the current position or the end."""
         cdef Py_ssize_t length, base
         self._bytes(&length)
@@ -220,6 +220,11 @@ cdef inline Py_ssize_t wanted_size(object size) except? -2:
     return PyNumber_AsSsize_t(size, <PyObject *>OverflowError)
 
 
+cdef inline Py_ssize_t ssize_of(object value) except? -1:
+    """An index as a Py_ssize_t (OverflowError past it): an int's in line, else __index__'s."""
+    return value if PyLong_CheckExact(value) else PyNumber_AsSsize_t(value, <PyObject *>OverflowError)
+
+
 cdef inline Py_ssize_t size_argument(PyObject **args, Py_ssize_t nargs, const char *name) except? -2:
     """The one optional argument of read, readline and readlines as a size: -1 (all) if absent."""
     return -1 if nargs == 0 else wanted_size(argument(args, nargs, 0, 0, 1, name))
@@ -272,8 +277,7 @@ cdef object bufferio_seek(object file, PyObject **args, Py_ssize_t nargs):
     position = argument(args, nargs, 0, 1, 2, b"seek")
     whence = argument(args, nargs, 1, 1, 2, b"seek")
     cursor._bytes(&length)  # a closed file says so before a bad argument does
-    return cursor._seek(PyNumber_AsSsize_t(position, <PyObject *>OverflowError),
-                        0 if whence is None else whence)
+    return cursor._seek(ssize_of(position), 0 if whence is None else whence)
 
 
 cdef object bufferio_truncate(object file, PyObject **args, Py_ssize_t nargs):
