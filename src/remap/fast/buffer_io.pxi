@@ -89,7 +89,7 @@ cdef class Cursor:
         return PyBytes_FromStringAndSize(data + start, stop - start)
 
     cdef inline object _readline(self, Py_ssize_t wanted):
-        """One line from the position, up to and including b"\n", at most wanted bytes if >= 0."""
+        """One line from the position, up to and including b"\\n", at most wanted bytes if >= 0."""
         cdef Py_ssize_t length
         cdef const char *data = self._bytes(&length)
         cdef Py_ssize_t left = length - self.position_
