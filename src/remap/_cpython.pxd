@@ -10,8 +10,6 @@ cdef extern from "<string.h>" nogil:
 cdef extern from "Python.h":
     Py_ssize_t references "Py_REFCNT"(PyObject *o)  # without the new reference an object argument takes
     PyTypeObject *type_of "Py_TYPE"(PyObject *o)  # the same, for a type
-    Py_ssize_t bytes_size "PyBytes_GET_SIZE"(PyObject *o)  # the same, for a bytes object
-    char *bytes_data "PyBytes_AS_STRING"(PyObject *o)
     ctypedef void (*destructor)(PyObject *) noexcept
     object PyMethod_New(object function, object instance)
     ctypedef object (*ssizeargfunc)(object, Py_ssize_t)

@@ -13,11 +13,29 @@ cdef class Cursor:
     cdef readonly Buffer buffer
     cdef Py_ssize_t position_
     cdef public bint closed
-    cdef public bytes shared
+    cdef bytes shared_bytes
+    cdef const char *shared_data  # shared_bytes' own, kept beside it: a read takes one hop less
+    cdef Py_ssize_t shared_length
 
     def __cinit__(self, Buffer buffer not None, bytes shared=None):
         self.buffer = buffer
-        self.shared = shared or None
+        self._share(shared)
+
+    @property
+    def shared(self):
+        """The bytes read in place of the buffer's until the first write, or None."""
+        return self.shared_bytes
+
+    @shared.setter
+    def shared(self, bytes value):
+        self._share(value)
+
+    cdef inline void _share(self, bytes value):
+        """Read value (bytes or None; empty bytes share nothing) in place of the buffer's."""
+        self.shared_bytes = value or None
+        value = self.shared_bytes
+        self.shared_data = NULL if value is None else PyBytes_AS_STRING(value)
+        self.shared_length = 0 if value is None else PyBytes_GET_SIZE(value)
 
     @property
     def position(self):
@@ -33,11 +51,11 @@ cdef class Cursor:
 
     def unshare(self):
         """Copy the shared bytes into the buffer and drop them."""
-        if self.shared is not None:
+        if self.shared_bytes is not None:
             with cython.critical_section(self.buffer):
                 self.buffer._sync_writable()
-                self.buffer._extend(self.shared)
-            self.shared = None
+                self.buffer._extend(self.shared_bytes)
+            self._share(None)
 
     def write(self, data, /):
         """Write a bytes-like object at the position and move past it; return its size."""
@@ -49,7 +67,7 @@ cdef class Cursor:
             raise ValueError("I/O operation on closed file.")
         if not PyObject_CheckBuffer(data):
             raise TypeError(f"a bytes-like object is required, not '{type_name(data)}'")
-        if self.shared is not None:
+        if self.shared_bytes is not None:
             self.unshare()
         with cython.critical_section(self.buffer):
             written = self.buffer._overwrite_from(self.position_, data)
@@ -62,10 +80,9 @@ cdef class Cursor:
         """The bytes to read and their length, after checking the file is open (may sync)."""
         if self.closed:
             raise ValueError("I/O operation on closed file.")
-        cdef PyObject *shared = <PyObject *>self.shared  # no reference: nothing here drops it
-        if shared != <PyObject *>None:
-            length[0] = bytes_size(shared)
-            return bytes_data(shared)
+        if self.shared_data != NULL:
+            length[0] = self.shared_length
+            return self.shared_data
         self.buffer._sync_open()
         length[0] = self.buffer.length
         return self.buffer.data
@@ -84,8 +101,8 @@ cdef class Cursor:
         cdef Py_ssize_t start, stop, length
         cdef const char *data = self._window(wanted, &start, &stop, &length)
         self.position_ = max(self.position_, stop)
-        if start == 0 and stop == length and self.shared is not None:
-            return self.shared  # BytesIO(bytes).read() is the bytes object itself
+        if start == 0 and stop == length and self.shared_bytes is not None:
+            return self.shared_bytes  # BytesIO(bytes).read() is the bytes object itself
         return PyBytes_FromStringAndSize(data + start, stop - start)
 
     cdef inline object _readline(self, Py_ssize_t wanted):
@@ -180,7 +197,7 @@ cdef class Cursor:
         """All the bytes: the shared bytes object itself, else a copy."""
         cdef Py_ssize_t length
         cdef const char *data = self._bytes(&length)
-        return self.shared if self.shared is not None else PyBytes_FromStringAndSize(data, length)
+        return self.shared_bytes if self.shared_bytes is not None else PyBytes_FromStringAndSize(data, length)
 
 
 cdef object BUFFERIO = None       # remap._io.BufferIO, once it registered
