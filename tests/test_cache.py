@@ -77,6 +77,15 @@ def test_limits_bound_what_the_cache_holds(cache):
     assert cache()["entries"] == 0
 
 
+def test_a_mapping_over_the_limit_leaves_its_head_for_the_next_buffers(cache):
+    remap.configure_cache(max_bytes=8 * MiB, max_entries=3)
+    dirty(20 * MiB)
+    assert cache()["entries"] == 1 and cache()["bytes"] == 8 * MiB
+    hits = cache()["hits"]
+    buf = remap.Buffer(6 * MiB)  # in the cut mapping: zeros, not the 0xA5 it held
+    assert cache()["hits"] == hits + 1 and buf == bytes(6 * MiB)
+
+
 @pytest.mark.parametrize("limits, error", [
     ({"max_bytes": -1}, ValueError), ({"max_entries": 1000}, ValueError),
     ({"max_bytes": "1"}, TypeError),

@@ -48,8 +48,11 @@ cdef class MappingCache:
         return True
 
     cdef bint put(self, MappedStorage mapping) noexcept:
-        """Keep mapping's region for reuse, evicting the oldest to make room; False if it won't fit."""
-        if mapping.size > self.max_bytes or self.max_entries == 0:
+        """Keep mapping's region for reuse, evicting the oldest to make room; one larger than the
+        byte limit is cut to it first (glibc keeps its heap's faulted pages the same way, so a
+        buffer much larger than the rest leaves room for them); False if none of it fits."""
+        cdef Py_ssize_t limit = self.max_bytes - self.max_bytes % mapping.unit()
+        if self.max_entries == 0 or (mapping.size > limit and not mapping.resize_in_place(limit)):
             return False
         with cython.critical_section(self):
             self.evict(self.max_entries - 1, self.max_bytes - mapping.size)
