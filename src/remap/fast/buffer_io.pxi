@@ -226,20 +226,18 @@ cdef Cursor cursor_attribute(object file):
         raise ValueError("I/O operation on uninitialized object") from None
 
 
+cdef inline Py_ssize_t ssize_of(object value) except? -1:
+    """An index as a Py_ssize_t (OverflowError past it): an int's in line, else __index__'s."""
+    return value if PyLong_CheckExact(value) else PyNumber_AsSsize_t(value, <PyObject *>OverflowError)
+
+
 cdef inline Py_ssize_t wanted_size(object size) except? -2:
     """A read size as BytesIO takes it: None or an int; negative means all."""
     if size is None:
         return -1
-    if PyLong_CheckExact(size):
-        return size  # Cython's conversion: a small int's digits read in line
-    if not PyIndex_Check(size):
+    if not PyLong_CheckExact(size) and not PyIndex_Check(size):
         raise TypeError(f"argument should be integer or None, not '{type_name(size)}'")
-    return PyNumber_AsSsize_t(size, <PyObject *>OverflowError)
-
-
-cdef inline Py_ssize_t ssize_of(object value) except? -1:
-    """An index as a Py_ssize_t (OverflowError past it): an int's in line, else __index__'s."""
-    return value if PyLong_CheckExact(value) else PyNumber_AsSsize_t(value, <PyObject *>OverflowError)
+    return ssize_of(size)
 
 
 cdef inline Py_ssize_t size_argument(PyObject **args, Py_ssize_t nargs, const char *name) except? -2:
