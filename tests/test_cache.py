@@ -77,13 +77,19 @@ def test_limits_bound_what_the_cache_holds(cache):
     assert cache()["entries"] == 0
 
 
-def test_a_mapping_over_the_limit_leaves_its_head_for_the_next_buffers(cache):
+def test_a_buffer_grown_past_the_limit_from_an_entry_gives_that_entry_back(cache):
     remap.configure_cache(max_bytes=8 * MiB, max_entries=3)
-    dirty(20 * MiB)
-    assert cache()["entries"] == 1 and cache()["bytes"] == 8 * MiB
+    dirty(4 * MiB)
+    huge = remap.Buffer()
+    for _ in range(320):  # 20 MiB: out of the cached 4 MiB, then past the limit
+        huge += b"\xa5" * (64 * KiB)
+    del huge
+    assert cache()["entries"] == 1 and cache()["bytes"] == 4 * MiB
     hits = cache()["hits"]
-    buf = remap.Buffer(6 * MiB)  # in the cut mapping: zeros, not the 0xA5 it held
-    assert cache()["hits"] == hits + 1 and buf == bytes(6 * MiB)
+    buf = remap.Buffer(3 * MiB)  # in the 4 MiB it gave back: zeros, not the 0xA5 it held
+    assert cache()["hits"] == hits + 1 and buf == bytes(3 * MiB)
+    dirty(20 * MiB)  # a fresh mapping past the limit borrowed nothing: it is unmapped
+    assert cache()["bytes"] <= 4 * MiB
 
 
 @pytest.mark.parametrize("limits, error", [

@@ -48,11 +48,15 @@ cdef class MappingCache:
         return True
 
     cdef bint put(self, MappedStorage mapping) noexcept:
-        """Keep mapping's region for reuse, evicting the oldest to make room; one larger than the
-        byte limit is cut to it first (glibc keeps its heap's faulted pages the same way, so a
-        buffer much larger than the rest leaves room for them); False if none of it fits."""
-        cdef Py_ssize_t limit = self.max_bytes - self.max_bytes % mapping.unit()
-        if self.max_entries == 0 or (mapping.size > limit and not mapping.resize_in_place(limit)):
+        """Keep mapping's region for reuse, evicting the oldest to make room; False if it won't fit.
+
+        One grown past the byte limit out of a cached entry is cut back to that entry's size: a
+        rare huge buffer returns the faulted pages it borrowed, as glibc's heap keeps its own,
+        and the medium buffers after it do not fault fresh ones in.
+        """
+        if mapping.size > self.max_bytes and 0 < mapping.borrowed <= self.max_bytes:
+            mapping.resize_in_place(mapping.borrowed)
+        if mapping.size > self.max_bytes or self.max_entries == 0:
             return False
         with cython.critical_section(self):
             self.evict(self.max_entries - 1, self.max_bytes - mapping.size)

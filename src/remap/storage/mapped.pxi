@@ -18,6 +18,7 @@ cdef class MappedStorage(Storage):
 
     cdef bint hugepages  # advise MADV_HUGEPAGE from 2 MiB up; False: MADV_NOHUGEPAGE
     cdef bint advised    # the mapping carries its advice already
+    cdef Py_ssize_t borrowed  # the size of the cached entry it came from (0: a fresh mapping)
 
     @staticmethod
     cdef MappedStorage allocate(Py_ssize_t size, bint hugepages):
@@ -38,6 +39,7 @@ cdef class MappedStorage(Storage):
         mapping.base, mapping.mapped, mapping.hugepages = EMPTY, True, hugepages
         if CACHE is None or not CACHE.take(mapping, mapping_size(size), most):  # None: at teardown
             return None
+        mapping.borrowed = mapping.size
         mapping.placed()
         return mapping
 
