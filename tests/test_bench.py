@@ -97,6 +97,14 @@ def test_every_bufferio_reader_runs_on_both_peers():
         assert set(seconds) == {"remap", "BytesIO"}, label
 
 
+def test_the_message_row_parses_every_message_on_both_peers():
+    from remap._bench.files import PEERS, message_round
+    for cls in PEERS.values():
+        file = cls(b"head" + b"body")
+        assert (file.read(4), file.read()) == (b"head", b"body")
+    assert set(message_round(["remap", "BytesIO"], (b"x" * 100,) * 3)) == {"remap", "BytesIO"}
+
+
 def test_every_stream_peer_runs_over_tcp_and_unix(monkeypatch):
     from remap._bench import streams
     monkeypatch.setattr(streams, "TOTAL", 1 << 20)

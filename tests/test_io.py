@@ -171,6 +171,31 @@ def test_a_subclass_write_is_not_bypassed():
     assert (file.getvalue(), file.writes) == (b"abc", 3)
 
 
+def test_subclasses_keep_their_own_reads_closed_and_iteration():
+    class Own(remap.BufferIO):
+        def readline(self, size=-1):
+            return b"own " + super().readline(size)
+
+        @property
+        def closed(self):
+            return "own"
+
+        def __next__(self):
+            return self.readline() or next(iter(()))
+
+    class Deeper(Own):
+        pass
+
+    class Plain(remap.BufferIO):
+        pass
+
+    for cls in (Own, Deeper):
+        file = cls(b"a\nb\n")
+        assert (file.closed, file.readline(), next(file)) == ("own", b"own a\n", b"own b\n")
+    plain = Plain(b"a\nb\n")
+    assert (plain.closed, plain.readline(), list(plain)) == (False, b"a\n", [b"b\n"])
+
+
 def test_pickled_state_holds_only_the_users_attributes():
     file = remap.BufferIO(b"abc")
     file.seek(1)

@@ -117,8 +117,32 @@ def read_round(peers, reader, data, files=REPEATS):
     return seconds
 
 
+MESSAGE = bytes(range(100))  # a small message a parser opens as a file: made, read, dropped
+MESSAGES = 10_000
+
+
+def parse_messages(cls, messages):
+    """cls(message), read(4) (a header), read() (the rest), for each message."""
+    for message in messages:
+        file = cls(message)
+        file.read(4)
+        file.read()
+
+
+def message_round(peers, messages=(MESSAGE,) * MESSAGES):
+    """One interleaved round of parse_messages, the peers taking turns; {peer: seconds}."""
+    seconds = {}
+    for name in peers:
+        start = time.perf_counter()
+        parse_messages(PEERS[name], messages)
+        seconds[name] = time.perf_counter() - start
+    return seconds
+
+
 def file_cases(rotated):
     """The cases: (label, scenario, size, round function), each peer in a rotating order."""
     return [(f"BufferIO: {label}", "bufferio", len(data),
              lambda r, reader=reader, data=data: read_round(rotated(PEERS, r), reader, data))
-            for label, reader, data in READERS]
+            for label, reader, data in READERS] + [
+        (f"BufferIO: {len(MESSAGE)} B messages, made and read", "bufferio", len(MESSAGE) * MESSAGES,
+         lambda r: message_round(rotated(PEERS, r)))]

@@ -1,34 +1,80 @@
-# BufferIO's C paths (the Python class is remap._io.BufferIO): a position on a Buffer, the reads
-# and the write, and the methods BufferIO takes from here.
+# BufferIO's C half (the Python class is remap._io.BufferIO): a type of io's own family whose
+# object holds the position, the shared bytes and the Buffer, with every read and the write.
 
 
-@cython.final
-cdef class Cursor:
-    """A file position on a Buffer, and the write that BufferIO's hot path runs in C.
+cdef extern from *:
+    """
+    typedef struct { PyObject_HEAD PyObject *dict; PyObject *weakreflist; } remap_iobase;
+    """
+    ctypedef struct remap_iobase:  # an _io._IOBase object: its __dict__ and weak references
+        pass
+
+
+cdef extern from *:  # Cython checks the size at import: the same from 3.11 to 3.15
+    ctypedef class _io._IOBase [object remap_iobase]:
+        pass
+
+
+@cython.auto_pickle(False)  # BufferIO pickles as BytesIO does, in Python
+cdef class FileCore(_IOBase):
+    """io.BytesIO's state and methods on a Buffer: the C half of remap._io.BufferIO.
 
     Until the first write, the bytes may be a shared bytes object (read without a copy), as
-    io.BytesIO(bytes) shares its argument; unshare() copies them into the (empty) buffer.
+    io.BytesIO(bytes) shares its argument; the first write copies them into the (empty) buffer.
     """
 
-    cdef readonly Buffer buffer
+    cdef Buffer buffer_           # None until __init__ runs
     cdef Py_ssize_t position_
-    cdef public bint closed
+    cdef bint closed_
+    cdef bint owns                # made for the file (not passed in): close() frees it
     cdef bytes shared_bytes
     cdef const char *shared_data  # shared_bytes' own, kept beside it: a read takes one hop less
     cdef Py_ssize_t shared_length
 
-    def __cinit__(self, Buffer buffer not None, bytes shared=None):
-        self.buffer = buffer
+    def __init__(self, initial_bytes=None):
+        """Start again from initial_bytes at position 0: bytes are shared until the first write,
+        a Buffer is worked on in place (and stays open on close()), other bytes-like objects are
+        copied into a new Buffer; None: empty."""
+        cdef Buffer buffer
+        cdef bytes shared = None
+        if isinstance(initial_bytes, Buffer):
+            buffer = initial_bytes
+        elif initial_bytes is None or type(initial_bytes) is bytes:
+            buffer, shared = Buffer(), initial_bytes
+        else:
+            with memoryview(initial_bytes) as view:  # TypeError unless bytes-like
+                buffer = Buffer(view)
+        self._release()  # initialized again: drop the old bytes (BufferError while exported)
+        self.buffer_, self.owns = buffer, not isinstance(initial_bytes, Buffer)
         self._share(shared)
+        self.position_, self.closed_ = 0, False
+
+    def __del__(self):
+        """Nothing to flush, and nothing to close: the bytes go with the last reference (io's
+        finalizer would close the file, which fails while its bytes are exported)."""
+
+    def close(self):
+        """Close the file and free its buffer (one passed in stays open); BufferError if exported."""
+        if self.buffer_ is not None and not self.closed_:
+            self._release()
+            self.closed_ = True
 
     @property
-    def shared(self):
-        """The bytes read in place of the buffer's until the first write, or None."""
-        return self.shared_bytes
+    def buffer(self):
+        """The Buffer the bytes live in (shared bytes are copied into it first)."""
+        self._unshare()
+        return self.buffer_
 
-    @shared.setter
-    def shared(self, bytes value):
-        self._share(value)
+    def __next__(self):
+        """The next line."""
+        return self._next_line()
+
+    cdef int _release(self) except -1:
+        """Drop the bytes: free an owned buffer (BufferError while exported), forget shared ones."""
+        if self.owns and self.buffer_ is not None:
+            self.buffer_.close()
+        self._share(None)
+        return 0
 
     cdef inline void _share(self, bytes value):
         """Read value (bytes or None; empty bytes share nothing) in place of the buffer's."""
@@ -37,55 +83,45 @@ cdef class Cursor:
         self.shared_data = NULL if value is None else PyBytes_AS_STRING(value)
         self.shared_length = 0 if value is None else PyBytes_GET_SIZE(value)
 
-    @property
-    def position(self):
-        """The file position: where the next read or write starts (never negative)."""
-        return self.position_
-
-    @position.setter
-    def position(self, value):
-        cdef Py_ssize_t position = PyNumber_AsSsize_t(value, <PyObject *>OverflowError)
-        if position < 0:
-            raise ValueError(f"position must not be negative, got {position}")
-        self.position_ = position
-
-    def unshare(self):
-        """Copy the shared bytes into the buffer and drop them."""
+    cdef int _unshare(self) except -1:
+        """Copy the shared bytes into the buffer and drop them (ValueError if uninitialized)."""
+        if self.buffer_ is None:
+            raise ValueError("I/O operation on uninitialized object")
         if self.shared_bytes is not None:
-            with cython.critical_section(self.buffer):
-                self.buffer._sync_writable()
-                self.buffer._extend(self.shared_bytes)
+            with cython.critical_section(self.buffer_):
+                self.buffer_._sync_writable()
+                self.buffer_._extend(self.shared_bytes)
             self._share(None)
-
-    def write(self, data, /):
-        """Write a bytes-like object at the position and move past it; return its size."""
-        return self._write(data)
+        return 0
 
     cdef inline Py_ssize_t _write(self, object data) except -1:
         cdef Py_ssize_t written
-        if self.closed:
+        if self.closed_:
             raise ValueError("I/O operation on closed file.")
         if not PyObject_CheckBuffer(data):
             raise TypeError(f"a bytes-like object is required, not '{type_name(data)}'")
-        if self.shared_bytes is not None:
-            self.unshare()
-        with cython.critical_section(self.buffer):
-            written = self.buffer._overwrite_from(self.position_, data)
-        self.position_ += written
+        self._unshare()
+        cdef Buffer buffer = self.buffer_
+        with cython.critical_section(buffer):
+            written = buffer._overwrite_from(self.position_, data)  # data's export may run code
+        if self.buffer_ is buffer:  # not initialized again meanwhile
+            self.position_ += written
         return written
 
     # -- the read side: on the shared bytes or the buffer's, never an intermediate copy --
 
     cdef inline const char *_bytes(self, Py_ssize_t *length) except NULL:
         """The bytes to read and their length, after checking the file is open (may sync)."""
-        if self.closed:
+        if self.closed_:
             raise ValueError("I/O operation on closed file.")
         if self.shared_data != NULL:
             length[0] = self.shared_length
             return self.shared_data
-        self.buffer._sync_open()
-        length[0] = self.buffer.length
-        return self.buffer.data
+        if self.buffer_ is None:
+            raise ValueError("I/O operation on uninitialized object")
+        self.buffer_._sync_open()
+        length[0] = self.buffer_.length
+        return self.buffer_.data
 
     cdef inline const char *_window(self, Py_ssize_t wanted, Py_ssize_t *start,
                                     Py_ssize_t *stop, Py_ssize_t *length) except NULL:
@@ -187,10 +223,10 @@ cdef class Cursor:
         if count < 0:
             raise ValueError(f"negative size value {count}")
         if count < length:
-            self.unshare()
-            with cython.critical_section(self.buffer):
-                self.buffer._sync_writable()
-                self.buffer._set_length(min(count, self.buffer.length))
+            self._unshare()
+            with cython.critical_section(self.buffer_):
+                self.buffer_._sync_writable()
+                self.buffer_._set_length(min(count, self.buffer_.length))
         return count
 
     cdef object _getvalue(self):
@@ -198,32 +234,6 @@ cdef class Cursor:
         cdef Py_ssize_t length
         cdef const char *data = self._bytes(&length)
         return self.shared_bytes if self.shared_bytes is not None else PyBytes_FromStringAndSize(data, length)
-
-
-cdef object BUFFERIO = None       # remap._io.BufferIO, once it registered
-cdef Py_ssize_t CURSOR_SLOT = 0    # where a BufferIO keeps its Cursor (its "_cursor" slot)
-
-
-cdef inline PyObject *cursor_in_slot(object file) noexcept:
-    """A BufferIO's Cursor, read from its slot, or NULL. file is a BufferIO (a subclass's too):
-    what calls this is reached only through BufferIO's own method and getter descriptors, which
-    check the type, and its type's tp_iternext."""
-    cdef PyObject *cursor = (<PyObject **>(<char *><PyObject *>file + CURSOR_SLOT))[0]
-    return cursor if cursor != NULL and type_of(cursor) == <PyTypeObject *>Cursor else NULL
-
-
-cdef inline Cursor cursor_of(object file):
-    """A BufferIO's Cursor; ValueError if it has none."""
-    cdef PyObject *cursor = cursor_in_slot(file)
-    return <Cursor>cursor if cursor != NULL else cursor_attribute(file)
-
-
-cdef Cursor cursor_attribute(object file):
-    """The slow way to a Cursor: the attribute; ValueError if there is none."""
-    try:
-        return file._cursor
-    except AttributeError:
-        raise ValueError("I/O operation on uninitialized object") from None
 
 
 cdef inline Py_ssize_t ssize_of(object value) except? -1:
@@ -262,79 +272,62 @@ cdef object count_error(Py_ssize_t nargs, Py_ssize_t least, Py_ssize_t most, con
                      f"{nargs} were given")
 
 
-# BufferIO's methods: C functions that remap._io.BufferIO takes as method descriptors of its
-# own (_register_bufferio), so a call costs what a call of BytesIO's does.
+# FileCore's methods with arguments, or asked per read: C functions behind method descriptors
+# of FileCore's own (installed below), so a call costs what a call of BytesIO's does. The
+# descriptors check that self is a FileCore.
 
-cdef object bufferio_read(object file, PyObject **args, Py_ssize_t nargs):
-    cdef Py_ssize_t wanted = size_argument(args, nargs, b"read")
-    cdef PyObject *cursor = cursor_in_slot(file)  # borrowed: no Python code runs from here on
-    return (<Cursor>cursor)._read(wanted) if cursor != NULL else cursor_attribute(file)._read(wanted)
-
-
-cdef object bufferio_readline(object file, PyObject **args, Py_ssize_t nargs):
-    cdef Py_ssize_t wanted = size_argument(args, nargs, b"readline")
-    cdef PyObject *cursor = cursor_in_slot(file)  # borrowed: no Python code runs from here on
-    return ((<Cursor>cursor)._readline(wanted) if cursor != NULL else
-            cursor_attribute(file)._readline(wanted))
+cdef object bufferio_read(FileCore file, PyObject **args, Py_ssize_t nargs):
+    return file._read(size_argument(args, nargs, b"read"))
 
 
-cdef object bufferio_readlines(object file, PyObject **args, Py_ssize_t nargs):
-    return cursor_of(file)._readlines(size_argument(args, nargs, b"readlines"))
+cdef object bufferio_readline(FileCore file, PyObject **args, Py_ssize_t nargs):
+    return file._readline(size_argument(args, nargs, b"readline"))
 
 
-cdef object bufferio_readinto(object file, PyObject **args, Py_ssize_t nargs):
-    return cursor_of(file)._readinto(argument(args, nargs, 0, 1, 1, b"readinto"))
+cdef object bufferio_readlines(FileCore file, PyObject **args, Py_ssize_t nargs):
+    return file._readlines(size_argument(args, nargs, b"readlines"))
 
 
-cdef object bufferio_seek(object file, PyObject **args, Py_ssize_t nargs):
-    cdef Cursor cursor = cursor_of(file)
+cdef object bufferio_readinto(FileCore file, PyObject **args, Py_ssize_t nargs):
+    return file._readinto(argument(args, nargs, 0, 1, 1, b"readinto"))
+
+
+cdef object bufferio_seek(FileCore file, PyObject **args, Py_ssize_t nargs):
     cdef Py_ssize_t length
     position = argument(args, nargs, 0, 1, 2, b"seek")
     whence = argument(args, nargs, 1, 1, 2, b"seek")
-    cursor._bytes(&length)  # a closed file says so before a bad argument does
-    return cursor._seek(ssize_of(position), 0 if whence is None else whence)
+    file._bytes(&length)  # a closed file says so before a bad argument does
+    return file._seek(ssize_of(position), 0 if whence is None else whence)
 
 
-cdef object bufferio_truncate(object file, PyObject **args, Py_ssize_t nargs):
-    return cursor_of(file)._truncate(argument(args, nargs, 0, 0, 1, b"truncate"))
+cdef object bufferio_truncate(FileCore file, PyObject **args, Py_ssize_t nargs):
+    return file._truncate(argument(args, nargs, 0, 0, 1, b"truncate"))
 
 
-cdef object bufferio_write(object file, PyObject **args, Py_ssize_t nargs):
-    return cursor_of(file)._write(argument(args, nargs, 0, 1, 1, b"write"))
+cdef object bufferio_write(FileCore file, PyObject **args, Py_ssize_t nargs):
+    return file._write(argument(args, nargs, 0, 1, 1, b"write"))
 
 
-cdef object bufferio_tell(object file, object unused):
-    cdef Cursor cursor = cursor_of(file)
+cdef object bufferio_tell(FileCore file, object unused):
     cdef Py_ssize_t length
-    cursor._bytes(&length)
-    return cursor.position_
+    file._bytes(&length)
+    return file.position_
 
 
-cdef object bufferio_can(object file, object unused):
+cdef object bufferio_can(FileCore file, object unused):
     """readable, writable and seekable: True, once the file is known to be open."""
     cdef Py_ssize_t length
-    cursor_of(file)._bytes(&length)
+    file._bytes(&length)
     return True
 
 
-cdef object bufferio_getvalue(object file, object unused):
-    return cursor_of(file)._getvalue()
+cdef object bufferio_getvalue(FileCore file, object unused):
+    return file._getvalue()
 
 
-cdef object bufferio_next(object file):
-    """BufferIO's tp_iternext: the next line, or StopIteration at the end."""
-    cdef PyObject *cursor = cursor_in_slot(file)  # borrowed: no Python code runs from here on
-    return (<Cursor>cursor)._next_line() if cursor != NULL else cursor_attribute(file)._next_line()
-
-
-cdef object bufferio_next_method(object file, object unused):
-    return bufferio_next(file)
-
-
-cdef object bufferio_closed(object file, void *closure):
-    """BufferIO.closed: asked on every line by BufferedReader and TextIOWrapper, so in C."""
-    cdef PyObject *cursor = cursor_in_slot(file)
-    return cursor != NULL and (<Cursor>cursor).closed
+cdef object bufferio_closed(FileCore file, void *closure):
+    """closed: asked on every line by BufferedReader and TextIOWrapper."""
+    return file.closed_
 
 
 # name, function, calling convention, docstring (with the signature inspect reads)
@@ -381,25 +374,74 @@ BUFFERIO_METHODS[:] = [
 ]
 cdef PyGetSetDef CLOSED_GETTER = PyGetSetDef(b"closed", <void *>bufferio_closed, NULL,
                                              b"True once the file is closed.", NULL)
-cdef PyMethodDef NEXT_METHOD = PyMethodDef(b"__next__", <void *>bufferio_next_method,
-                                           METH_NOARGS, b"__next__($self, /)\n--\n\nThe next line.")
 
 
-def _register_bufferio(cls):
-    """Give BufferIO its C methods (method descriptors of its own) and its C iteration."""
-    global BUFFERIO, CURSOR_SLOT
-    if BUFFERIO is not None:  # once: the slot offset the C paths read must never change
-        raise RuntimeError("BufferIO's C methods are registered already")
-    if not isinstance(cls, type):
-        raise TypeError(f"expected a class, not {type_name(cls)}")
-    member = cls.__dict__["_cursor"]
-    if type(member).__name__ != "member_descriptor":
-        raise TypeError("BufferIO must keep its cursor in a __slots__ entry named _cursor")
-    CURSOR_SLOT = (<MemberDescriptor *>member).d_member.offset
-    BUFFERIO = cls
+cdef int install_c_paths(object cls) except -1:
+    """Put FileCore's C methods and closed getter into cls's dict as descriptors of cls (a call
+    then checks self's type at once, not along its MRO), where cls takes FileCore's own."""
+    cdef dict own = <dict>(<SlotTable *>FileCore).tp_dict
     for i in range(BUFFERIO_METHOD_COUNT):
-        setattr(cls, BUFFERIO_METHODS[i].ml_name.decode(),
-                PyDescr_NewMethod(<PyTypeObject *>cls, &BUFFERIO_METHODS[i]))
-    setattr(cls, "__next__", PyDescr_NewMethod(<PyTypeObject *>cls, &NEXT_METHOD))
-    setattr(cls, "closed", PyDescr_NewGetSet(<PyTypeObject *>cls, &CLOSED_GETTER))
-    (<IterableType *>cls).tp_iternext = <iternextfunc>bufferio_next  # after __next__ is set
+        name = BUFFERIO_METHODS[i].ml_name.decode()
+        if cls is FileCore or getattr(cls, name) is own[name]:
+            put_in_dict(cls, name, PyDescr_NewMethod(<PyTypeObject *>cls, &BUFFERIO_METHODS[i]))
+    if cls is FileCore or getattr(cls, "closed") is own["closed"]:
+        put_in_dict(cls, "closed", PyDescr_NewGetSet(<PyTypeObject *>cls, &CLOSED_GETTER))
+    return 0
+
+
+cdef int put_in_dict(object cls, str name, object value) except -1:
+    """cls.name = value; FileCore's (a static type, closed to setattr) straight into its dict."""
+    if cls is not FileCore:
+        setattr(cls, name, value)
+        return 0
+    (<dict>(<SlotTable *>FileCore).tp_dict)[name] = value
+    PyType_Modified(<PyTypeObject *>FileCore)
+    return 0
+
+
+install_c_paths(FileCore)
+
+
+def _take_c_paths(cls):
+    """Give a subclass of FileCore FileCore's C methods as its own descriptors and FileCore's C
+    iteration slot, where it defines none of its own (Python would find Cython's __next__
+    method before the slot, and look it up per line)."""
+    if not (isinstance(cls, type) and issubclass(cls, FileCore)) or cls is FileCore:
+        raise TypeError(f"expected a subclass of FileCore, not {cls!r}")
+    install_c_paths(cls)
+    if cls.__next__ is FileCore.__dict__["__next__"]:
+        (<IterableType *>cls).tp_iternext = (<IterableType *>FileCore).tp_iternext
+
+
+# io's _IOBase takes no arguments on 3.12 on (object.__new__ refuses them) and, there, drops a
+# reference to the object's type when it frees one, as for a heap type's object: FileCore's
+# tp_new passes none on (__init__ takes them), and its tp_dealloc gives the type one to drop.
+ctypedef PyObject *(*newfunc_pointer)(PyTypeObject *, PyObject *, PyObject *) noexcept
+cdef extern from "Python.h":
+    ctypedef struct CreationSlots "PyTypeObject":
+        newfunc_pointer tp_new
+        destructor tp_dealloc
+        unsigned long tp_flags
+    const unsigned long Py_TPFLAGS_HEAPTYPE
+    void Py_IncRef(PyObject *o)
+
+cdef tuple NO_ARGUMENTS = ()
+cdef newfunc_pointer CYTHON_NEW_FILE = (<CreationSlots *>FileCore).tp_new
+cdef destructor CYTHON_FREE_FILE = (<CreationSlots *>FileCore).tp_dealloc
+cdef bint IO_HEAP_TYPES = (<CreationSlots *>_IOBase).tp_flags & Py_TPFLAGS_HEAPTYPE
+
+
+cdef PyObject *new_file(PyTypeObject *cls, PyObject *args, PyObject *kwargs) noexcept:
+    """FileCore's tp_new: Cython's, with no arguments for io's base."""
+    return CYTHON_NEW_FILE(cls, <PyObject *>NO_ARGUMENTS, NULL)
+
+
+cdef void free_file(PyObject *file) noexcept:
+    """FileCore's tp_dealloc: Cython's, after a reference to the type for io's to drop (3.12 on)."""
+    if IO_HEAP_TYPES:
+        Py_IncRef(<PyObject *>type_of(file))
+    CYTHON_FREE_FILE(file)
+
+
+(<CreationSlots *>FileCore).tp_new = new_file
+(<CreationSlots *>FileCore).tp_dealloc = free_file
