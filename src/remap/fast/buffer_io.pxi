@@ -23,7 +23,8 @@ cdef class FileCore(_IOBase):
     io.BytesIO(bytes) shares its argument; the first write copies them into the (empty) buffer.
     """
 
-    cdef Buffer buffer_           # None until __init__ runs
+    cdef Buffer buffer_           # None until a write needs it (shared or no bytes) or __init__ runs
+    cdef bint initialized
     cdef Py_ssize_t position_
     cdef bint closed_
     cdef bint owns                # made for the file (not passed in): close() frees it
@@ -35,27 +36,25 @@ cdef class FileCore(_IOBase):
         """Start again from initial_bytes at position 0: bytes are shared until the first write,
         a Buffer is worked on in place (and stays open on close()), other bytes-like objects are
         copied into a new Buffer; None: empty."""
-        cdef Buffer buffer
+        cdef Buffer buffer = None  # for bytes or None: made by the first write
         cdef bytes shared = None
         if isinstance(initial_bytes, Buffer):
             buffer = initial_bytes
         elif initial_bytes is None or type(initial_bytes) is bytes:
-            buffer, shared = Buffer(), initial_bytes
+            shared = initial_bytes
         else:
             with memoryview(initial_bytes) as view:  # TypeError unless bytes-like
                 buffer = Buffer(view)
         self._release()  # initialized again: drop the old bytes (BufferError while exported)
         self.buffer_, self.owns = buffer, not isinstance(initial_bytes, Buffer)
+        self.initialized = True
         self._share(shared)
-        self.position_, self.closed_ = 0, False
-
-    def __del__(self):
-        """Nothing to flush, and nothing to close: the bytes go with the last reference (io's
-        finalizer would close the file, which fails while its bytes are exported)."""
+        self.position_ = 0
+        self.closed_ = False
 
     def close(self):
         """Close the file and free its buffer (one passed in stays open); BufferError if exported."""
-        if self.buffer_ is not None and not self.closed_:
+        if self.initialized and not self.closed_:
             self._release()
             self.closed_ = True
 
@@ -84,9 +83,12 @@ cdef class FileCore(_IOBase):
         self.shared_length = 0 if value is None else PyBytes_GET_SIZE(value)
 
     cdef int _unshare(self) except -1:
-        """Copy the shared bytes into the buffer and drop them (ValueError if uninitialized)."""
-        if self.buffer_ is None:
+        """Copy the shared bytes into the buffer, made now if there is none, and drop them
+        (ValueError if uninitialized)."""
+        if not self.initialized:
             raise ValueError("I/O operation on uninitialized object")
+        if self.buffer_ is None:
+            self.buffer_ = Buffer()
         if self.shared_bytes is not None:
             with cython.critical_section(self.buffer_):
                 self.buffer_._sync_writable()
@@ -117,8 +119,11 @@ cdef class FileCore(_IOBase):
         if self.shared_data != NULL:
             length[0] = self.shared_length
             return self.shared_data
-        if self.buffer_ is None:
-            raise ValueError("I/O operation on uninitialized object")
+        if self.buffer_ is None:  # no bytes yet
+            if not self.initialized:
+                raise ValueError("I/O operation on uninitialized object")
+            length[0] = 0
+            return EMPTY
         self.buffer_._sync_open()
         length[0] = self.buffer_.length
         return self.buffer_.data
@@ -411,8 +416,13 @@ def _take_c_paths(cls):
     install_c_paths(cls)
     if cls.__next__ is FileCore.__dict__["__next__"]:
         (<IterableType *>cls).tp_iternext = (<IterableType *>FileCore).tp_iternext
+    if cls.__del__ is _IOBase.__dict__["__del__"]:
+        (<CreationSlots *>cls).tp_finalize = NULL
 
 
+# No finalizer (io's, which FileCore and its subclasses would inherit, closes the file, which
+# fails while its bytes are exported, and costs a call per file): nothing needs flushing or
+# closing, the bytes go with the last reference. _take_c_paths drops it from subclasses too.
 # io's _IOBase takes no arguments on 3.12 on (object.__new__ refuses them) and, there, drops a
 # reference to the object's type when it frees one, as for a heap type's object: FileCore's
 # tp_new passes none on (__init__ takes them), and its tp_dealloc gives the type one to drop.
@@ -421,6 +431,7 @@ cdef extern from "Python.h":
     ctypedef struct CreationSlots "PyTypeObject":
         newfunc_pointer tp_new
         destructor tp_dealloc
+        destructor tp_finalize
         unsigned long tp_flags
     const unsigned long Py_TPFLAGS_HEAPTYPE
     void Py_IncRef(PyObject *o)
@@ -445,3 +456,4 @@ cdef void free_file(PyObject *file) noexcept:
 
 (<CreationSlots *>FileCore).tp_new = new_file
 (<CreationSlots *>FileCore).tp_dealloc = free_file
+(<CreationSlots *>FileCore).tp_finalize = NULL
