@@ -4,14 +4,13 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from os import PathLike
-from typing import Any, Literal, Protocol, SupportsIndex, final, overload
+from typing import Any, Literal, NoReturn, Protocol, SupportsIndex, final, overload
 
 from numpy.typing import DTypeLike, NDArray
 from typing_extensions import Buffer as _BytesLike
 from typing_extensions import Self, disjoint_base
 
-from io import IOBase as _IOBase
-
+from io import BufferedIOBase
 from remap._view import View
 
 PAGESIZE: int
@@ -215,7 +214,7 @@ class _HasFileno(Protocol):
     def fileno(self) -> int: ...
 
 @disjoint_base
-class FileCore(_IOBase):  # BufferIO's C half; io's _IOBase at runtime
+class BufferIO(BufferedIOBase):  # io's _IOBase at runtime, registered as a BufferedIOBase
     def __init__(self, initial_bytes: Buffer | _BytesLike | None = None) -> None: ...
     @property
     def closed(self) -> bool: ...
@@ -237,8 +236,10 @@ class FileCore(_IOBase):  # BufferIO's C half; io's _IOBase at runtime
     def writable(self) -> bool: ...
     def seekable(self) -> bool: ...
     def getvalue(self) -> bytes: ...
-
-def _take_c_paths(cls: type[FileCore]) -> None: ...
+    def getbuffer(self) -> memoryview: ...
+    def detach(self) -> NoReturn: ...  # io.UnsupportedOperation
+    def __getstate__(self) -> tuple[bytes, int, dict[str, Any] | None]: ...
+    def __setstate__(self, state: tuple[Any, ...]) -> None: ...
 
 @final
 class NumberWriter:

@@ -1,5 +1,6 @@
-# BufferIO's C half (the Python class is remap._io.BufferIO): a type of io's own family whose
-# object holds the position, the shared bytes and the Buffer, with every read and the write.
+# BufferIO: io.BytesIO's behaviour on a Buffer, so a growing file never copies what it holds. A
+# type of io's own family, as BytesIO is (remap._io registers it as an io.BufferedIOBase): the
+# file object holds the position, the shared bytes and the Buffer; every method runs in C.
 
 
 cdef extern from *:
@@ -15,12 +16,13 @@ cdef extern from *:  # Cython checks the size at import: the same from 3.11 to 3
         pass
 
 
-@cython.auto_pickle(False)  # BufferIO pickles as BytesIO does, in Python
-cdef class FileCore(_IOBase):
-    """io.BytesIO's state and methods on a Buffer: the C half of remap._io.BufferIO.
+@cython.auto_pickle(False)  # pickled as BytesIO is: __getstate__ and __setstate__
+cdef class BufferIO(_IOBase):
+    """A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
 
-    Until the first write, the bytes may be a shared bytes object (read without a copy), as
-    io.BytesIO(bytes) shares its argument; the first write copies them into the (empty) buffer.
+    BufferIO(bytes) reads them without a copy until the first write, as BytesIO does; other
+    bytes-like objects are copied into a new Buffer; BufferIO(buffer) works on that Buffer in
+    place and leaves it open on close().
     """
 
     cdef Buffer buffer_           # None until a write needs it (shared or no bytes) or __init__ runs
@@ -36,6 +38,10 @@ cdef class FileCore(_IOBase):
         """Start again from initial_bytes at position 0: bytes are shared until the first write,
         a Buffer is worked on in place (and stays open on close()), other bytes-like objects are
         copied into a new Buffer; None: empty."""
+        self._start(initial_bytes)
+
+    cdef int _start(self, object initial_bytes) except -1:
+        """__init__'s work (init_file calls it straight for one positional argument or none)."""
         cdef Buffer buffer = None  # for bytes or None: made by the first write
         cdef bytes shared = None
         if isinstance(initial_bytes, Buffer):
@@ -45,12 +51,14 @@ cdef class FileCore(_IOBase):
         else:
             with memoryview(initial_bytes) as view:  # TypeError unless bytes-like
                 buffer = Buffer(view)
-        self._release()  # initialized again: drop the old bytes (BufferError while exported)
+        if self.initialized:  # again: drop the old bytes (BufferError while exported)
+            self._release()
         self.buffer_, self.owns = buffer, not isinstance(initial_bytes, Buffer)
         self.initialized = True
         self._share(shared)
         self.position_ = 0
         self.closed_ = False
+        return 0
 
     def close(self):
         """Close the file and free its buffer (one passed in stays open); BufferError if exported."""
@@ -68,6 +76,41 @@ cdef class FileCore(_IOBase):
         """The next line."""
         return self._next_line()
 
+    def detach(self):
+        """io.UnsupportedOperation: a file in memory has no raw stream to hand back."""
+        from io import UnsupportedOperation
+        raise UnsupportedOperation("detach")
+
+    def getbuffer(self):
+        """A memoryview of the bytes; while it lives, writes that would move the buffer fail."""
+        if self.closed_:
+            raise ValueError("I/O operation on closed file.")
+        return memoryview(self.buffer)
+
+    def __getstate__(self):
+        """(the bytes, the position, the instance's attributes or None), as BytesIO pickles."""
+        return self.getvalue(), self.tell(), dict(self.__dict__) or None
+
+    def __setstate__(self, state):
+        """Restore what __getstate__ gave, checking it as BytesIO does."""
+        if not isinstance(state, tuple) or len(state) < 3:
+            raise TypeError(f"{type(self).__name__}.__setstate__ argument should be 3-tuple, "
+                            f"got {type(state).__name__}")
+        value, position, attributes = state[:3]
+        if not isinstance(position, int):
+            raise TypeError(f"second item of state must be an integer, not {type(position).__name__}")
+        if position < 0:
+            raise ValueError("position value cannot be negative")
+        if attributes is not None and not isinstance(attributes, dict):
+            raise TypeError(f"third item of state should be a dict, got a {type(attributes).__name__}")
+        if self.closed_:
+            raise ValueError("I/O operation on closed file.")
+        if isinstance(value, str):
+            raise TypeError(f"a bytes-like object is required, not '{type(value).__name__}'")
+        BufferIO.__init__(self, value if type(value) is bytes else bytes(memoryview(value)))
+        self.position_ = position
+        self.__dict__.update(attributes or {})
+
     cdef int _release(self) except -1:
         """Drop the bytes: free an owned buffer (BufferError while exported), forget shared ones."""
         if self.owns and self.buffer_ is not None:
@@ -77,8 +120,9 @@ cdef class FileCore(_IOBase):
 
     cdef inline void _share(self, bytes value):
         """Read value (bytes or None; empty bytes share nothing) in place of the buffer's."""
-        self.shared_bytes = value or None
-        value = self.shared_bytes
+        if value is not None and PyBytes_GET_SIZE(value) == 0:
+            value = None
+        self.shared_bytes = value
         self.shared_data = NULL if value is None else PyBytes_AS_STRING(value)
         self.shared_length = 0 if value is None else PyBytes_GET_SIZE(value)
 
@@ -277,27 +321,27 @@ cdef object count_error(Py_ssize_t nargs, Py_ssize_t least, Py_ssize_t most, con
                      f"{nargs} were given")
 
 
-# FileCore's methods with arguments, or asked per read: C functions behind method descriptors
-# of FileCore's own (installed below), so a call costs what a call of BytesIO's does. The
-# descriptors check that self is a FileCore.
+# BufferIO's methods with arguments, or asked per read: C functions behind method descriptors
+# of BufferIO's own (installed below), so a call costs what a call of BytesIO's does. The
+# descriptors check that self is a BufferIO.
 
-cdef object bufferio_read(FileCore file, PyObject **args, Py_ssize_t nargs):
+cdef object bufferio_read(BufferIO file, PyObject **args, Py_ssize_t nargs):
     return file._read(size_argument(args, nargs, b"read"))
 
 
-cdef object bufferio_readline(FileCore file, PyObject **args, Py_ssize_t nargs):
+cdef object bufferio_readline(BufferIO file, PyObject **args, Py_ssize_t nargs):
     return file._readline(size_argument(args, nargs, b"readline"))
 
 
-cdef object bufferio_readlines(FileCore file, PyObject **args, Py_ssize_t nargs):
+cdef object bufferio_readlines(BufferIO file, PyObject **args, Py_ssize_t nargs):
     return file._readlines(size_argument(args, nargs, b"readlines"))
 
 
-cdef object bufferio_readinto(FileCore file, PyObject **args, Py_ssize_t nargs):
+cdef object bufferio_readinto(BufferIO file, PyObject **args, Py_ssize_t nargs):
     return file._readinto(argument(args, nargs, 0, 1, 1, b"readinto"))
 
 
-cdef object bufferio_seek(FileCore file, PyObject **args, Py_ssize_t nargs):
+cdef object bufferio_seek(BufferIO file, PyObject **args, Py_ssize_t nargs):
     cdef Py_ssize_t length
     position = argument(args, nargs, 0, 1, 2, b"seek")
     whence = argument(args, nargs, 1, 1, 2, b"seek")
@@ -305,32 +349,32 @@ cdef object bufferio_seek(FileCore file, PyObject **args, Py_ssize_t nargs):
     return file._seek(ssize_of(position), 0 if whence is None else whence)
 
 
-cdef object bufferio_truncate(FileCore file, PyObject **args, Py_ssize_t nargs):
+cdef object bufferio_truncate(BufferIO file, PyObject **args, Py_ssize_t nargs):
     return file._truncate(argument(args, nargs, 0, 0, 1, b"truncate"))
 
 
-cdef object bufferio_write(FileCore file, PyObject **args, Py_ssize_t nargs):
+cdef object bufferio_write(BufferIO file, PyObject **args, Py_ssize_t nargs):
     return file._write(argument(args, nargs, 0, 1, 1, b"write"))
 
 
-cdef object bufferio_tell(FileCore file, object unused):
+cdef object bufferio_tell(BufferIO file, object unused):
     cdef Py_ssize_t length
     file._bytes(&length)
     return file.position_
 
 
-cdef object bufferio_can(FileCore file, object unused):
+cdef object bufferio_can(BufferIO file, object unused):
     """readable, writable and seekable: True, once the file is known to be open."""
     cdef Py_ssize_t length
     file._bytes(&length)
     return True
 
 
-cdef object bufferio_getvalue(FileCore file, object unused):
+cdef object bufferio_getvalue(BufferIO file, object unused):
     return file._getvalue()
 
 
-cdef object bufferio_closed(FileCore file, void *closure):
+cdef object bufferio_closed(BufferIO file, void *closure):
     """closed: asked on every line by BufferedReader and TextIOWrapper."""
     return file.closed_
 
@@ -381,55 +425,58 @@ cdef PyGetSetDef CLOSED_GETTER = PyGetSetDef(b"closed", <void *>bufferio_closed,
                                              b"True once the file is closed.", NULL)
 
 
-cdef int install_c_paths(object cls) except -1:
-    """Put FileCore's C methods and closed getter into cls's dict as descriptors of cls (a call
-    then checks self's type at once, not along its MRO), where cls takes FileCore's own."""
-    cdef dict own = <dict>(<SlotTable *>FileCore).tp_dict
+cdef extern from "Python.h":
+    cdef struct wrapperbase:  # a slot's entry in CPython's table of slots
+        pass
+    ctypedef struct SlotWrapper "PyWrapperDescrObject":
+        wrapperbase *d_base
+    object PyDescr_NewWrapper(PyTypeObject *cls, wrapperbase *base, void *wrapped)
+
+
+cdef void no_finalizer(PyObject *file) noexcept:
+    """What a subclass of BufferIO finalizes with: nothing (see below)."""
+
+
+cdef object slot_wrapper(str name, void *function):
+    """A descriptor of BufferIO's for the slot named name, wrapping function, as PyType_Ready
+    makes one: a subclass then takes function for that slot, not a lookup of name per call."""
+    inherited = getattr(_IOBase, name)  # _IOBase's or object's slot wrapper for that slot
+    if type(inherited) is not type(object.__init__):
+        raise TypeError(f"{name} is not a slot wrapper on io's _IOBase")
+    return PyDescr_NewWrapper(<PyTypeObject *>BufferIO,
+                              (<SlotWrapper *><PyObject *>inherited).d_base, function)
+
+
+cdef int install_c_paths() except -1:
+    """Put the C methods, the closed getter and slot wrappers for iteration and finalization
+    (Cython's __next__ method would send a subclass's iteration through a lookup per line,
+    _IOBase's finalizer would close a subclass's files, Cython's __init__ would parse its
+    arguments the slow way) into BufferIO's dict."""
+    cdef dict methods = <dict>(<SlotTable *>BufferIO).tp_dict
     for i in range(BUFFERIO_METHOD_COUNT):
-        name = BUFFERIO_METHODS[i].ml_name.decode()
-        if cls is FileCore or getattr(cls, name) is own[name]:
-            put_in_dict(cls, name, PyDescr_NewMethod(<PyTypeObject *>cls, &BUFFERIO_METHODS[i]))
-    if cls is FileCore or getattr(cls, "closed") is own["closed"]:
-        put_in_dict(cls, "closed", PyDescr_NewGetSet(<PyTypeObject *>cls, &CLOSED_GETTER))
+        methods[BUFFERIO_METHODS[i].ml_name.decode()] = (
+            PyDescr_NewMethod(<PyTypeObject *>BufferIO, &BUFFERIO_METHODS[i]))
+    methods["closed"] = PyDescr_NewGetSet(<PyTypeObject *>BufferIO, &CLOSED_GETTER)
+    methods["__next__"] = slot_wrapper("__next__", <void *>(<IterableType *>BufferIO).tp_iternext)
+    methods["__del__"] = slot_wrapper("__del__", <void *>no_finalizer)
+    methods["__init__"] = slot_wrapper("__init__", <void *>init_file)
+    PyType_Modified(<PyTypeObject *>BufferIO)
     return 0
 
 
-cdef int put_in_dict(object cls, str name, object value) except -1:
-    """cls.name = value; FileCore's (a static type, closed to setattr) straight into its dict."""
-    if cls is not FileCore:
-        setattr(cls, name, value)
-        return 0
-    (<dict>(<SlotTable *>FileCore).tp_dict)[name] = value
-    PyType_Modified(<PyTypeObject *>FileCore)
-    return 0
 
-
-install_c_paths(FileCore)
-
-
-def _take_c_paths(cls):
-    """Give a subclass of FileCore FileCore's C methods as its own descriptors and FileCore's C
-    iteration slot, where it defines none of its own (Python would find Cython's __next__
-    method before the slot, and look it up per line)."""
-    if not (isinstance(cls, type) and issubclass(cls, FileCore)) or cls is FileCore:
-        raise TypeError(f"expected a subclass of FileCore, not {cls!r}")
-    install_c_paths(cls)
-    if cls.__next__ is FileCore.__dict__["__next__"]:
-        (<IterableType *>cls).tp_iternext = (<IterableType *>FileCore).tp_iternext
-    if cls.__del__ is _IOBase.__dict__["__del__"]:
-        (<CreationSlots *>cls).tp_finalize = NULL
-
-
-# No finalizer (io's, which FileCore and its subclasses would inherit, closes the file, which
+# No finalizer (io's, which BufferIO and its subclasses would inherit, closes the file, which
 # fails while its bytes are exported, and costs a call per file): nothing needs flushing or
-# closing, the bytes go with the last reference. _take_c_paths drops it from subclasses too.
+# closing, the bytes go with the last reference. A subclass finalizes with no_finalizer.
 # io's _IOBase takes no arguments on 3.12 on (object.__new__ refuses them) and, there, drops a
-# reference to the object's type when it frees one, as for a heap type's object: FileCore's
+# reference to the object's type when it frees one, as for a heap type's object: BufferIO's
 # tp_new passes none on (__init__ takes them), and its tp_dealloc gives the type one to drop.
 ctypedef PyObject *(*newfunc_pointer)(PyTypeObject *, PyObject *, PyObject *) noexcept
+ctypedef int (*initproc)(PyObject *, PyObject *, PyObject *) except -1
 cdef extern from "Python.h":
     ctypedef struct CreationSlots "PyTypeObject":
         newfunc_pointer tp_new
+        initproc tp_init
         destructor tp_dealloc
         destructor tp_finalize
         unsigned long tp_flags
@@ -437,23 +484,35 @@ cdef extern from "Python.h":
     void Py_IncRef(PyObject *o)
 
 cdef tuple NO_ARGUMENTS = ()
-cdef newfunc_pointer CYTHON_NEW_FILE = (<CreationSlots *>FileCore).tp_new
-cdef destructor CYTHON_FREE_FILE = (<CreationSlots *>FileCore).tp_dealloc
+cdef initproc CYTHON_INIT_FILE = (<CreationSlots *>BufferIO).tp_init
+cdef newfunc_pointer CYTHON_NEW_FILE = (<CreationSlots *>BufferIO).tp_new
+cdef destructor CYTHON_FREE_FILE = (<CreationSlots *>BufferIO).tp_dealloc
 cdef bint IO_HEAP_TYPES = (<CreationSlots *>_IOBase).tp_flags & Py_TPFLAGS_HEAPTYPE
 
 
 cdef PyObject *new_file(PyTypeObject *cls, PyObject *args, PyObject *kwargs) noexcept:
-    """FileCore's tp_new: Cython's, with no arguments for io's base."""
+    """BufferIO's tp_new: Cython's, with no arguments for io's base."""
     return CYTHON_NEW_FILE(cls, <PyObject *>NO_ARGUMENTS, NULL)
 
 
+cdef int init_file(PyObject *file, PyObject *args, PyObject *kwargs) except -1:
+    """BufferIO's tp_init: one positional argument or none straight to _start (as BytesIO's
+    argument clinic does), anything else through Cython's __init__ (keywords, errors)."""
+    cdef tuple arguments = <tuple>args
+    if kwargs != NULL or len(arguments) > 1:
+        return CYTHON_INIT_FILE(file, args, kwargs)
+    return (<BufferIO>file)._start(arguments[0] if arguments else None)
+
+
 cdef void free_file(PyObject *file) noexcept:
-    """FileCore's tp_dealloc: Cython's, after a reference to the type for io's to drop (3.12 on)."""
+    """BufferIO's tp_dealloc: Cython's, after a reference to the type for io's to drop (3.12 on)."""
     if IO_HEAP_TYPES:
         Py_IncRef(<PyObject *>type_of(file))
     CYTHON_FREE_FILE(file)
 
 
-(<CreationSlots *>FileCore).tp_new = new_file
-(<CreationSlots *>FileCore).tp_dealloc = free_file
-(<CreationSlots *>FileCore).tp_finalize = NULL
+(<CreationSlots *>BufferIO).tp_new = new_file
+(<CreationSlots *>BufferIO).tp_init = init_file
+(<CreationSlots *>BufferIO).tp_dealloc = free_file
+(<CreationSlots *>BufferIO).tp_finalize = NULL
+install_c_paths()  # after the slots above: its wrappers name them
