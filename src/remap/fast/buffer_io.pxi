@@ -44,16 +44,17 @@ cdef class BufferIO(_IOBase):
         """__init__'s work (init_file calls it straight for one positional argument or none)."""
         cdef Buffer buffer = None  # for bytes or None: made by the first write
         cdef bytes shared = None
-        if isinstance(initial_bytes, Buffer):
-            buffer = initial_bytes
-        elif initial_bytes is None or type(initial_bytes) is bytes:
+        cdef bint owns = True
+        if initial_bytes is None or type(initial_bytes) is bytes:
             shared = initial_bytes
+        elif isinstance(initial_bytes, Buffer):
+            buffer, owns = initial_bytes, False
         else:
             with memoryview(initial_bytes) as view:  # TypeError unless bytes-like
                 buffer = Buffer(view)
         if self.initialized:  # again: drop the old bytes (BufferError while exported)
             self._release()
-        self.buffer_, self.owns = buffer, not isinstance(initial_bytes, Buffer)
+        self.buffer_, self.owns = buffer, owns
         self.initialized = True
         self._share(shared)
         self.position_ = 0
@@ -118,7 +119,7 @@ cdef class BufferIO(_IOBase):
         self._share(None)
         return 0
 
-    cdef inline void _share(self, bytes value):
+    cdef inline void _share(self, bytes value) noexcept:
         """Read value (bytes or None; empty bytes share nothing) in place of the buffer's."""
         if value is not None and PyBytes_GET_SIZE(value) == 0:
             value = None
