@@ -61,8 +61,9 @@ include "faces/shared_buffer.pxi"
 include "faces/file_buffer.pxi"
 include "faces/ring.pxi"
 
-# The Python layer's C paths: BufferIO's (remap._io) and Array's (remap._numpy).
+# The Python layer's C paths: BufferIO (registered in remap._io) and Array's (remap._numpy).
 include "fast/buffer_io.pxi"
+include "fast/buffer_io_slots.pxi"
 include "fast/array.pxi"
 
 MutableSequence.register(Buffer)

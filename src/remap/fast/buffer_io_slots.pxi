@@ -1,0 +1,236 @@
+# BufferIO's methods and slots (the class is in buffer_io.pxi): C functions behind method
+# descriptors of its own, its arguments parsed as BytesIO's argument clinic does, and the slots
+# that make a call, a new file and a freed one cost what BytesIO's do.
+
+
+cdef inline Py_ssize_t ssize_of(object value) except? -1:
+    """An index as a Py_ssize_t (OverflowError past it): an int's in line, else __index__'s."""
+    return value if PyLong_CheckExact(value) else PyNumber_AsSsize_t(value, <PyObject *>OverflowError)
+
+
+cdef inline Py_ssize_t wanted_size(object size) except? -2:
+    """A read size as BytesIO takes it: None or an int; negative means all."""
+    if size is None:
+        return -1
+    if not PyLong_CheckExact(size) and not PyIndex_Check(size):
+        raise TypeError(f"argument should be integer or None, not '{type_name(size)}'")
+    return ssize_of(size)
+
+
+cdef inline Py_ssize_t size_argument(PyObject **args, Py_ssize_t nargs, const char *name) except? -2:
+    """The one optional argument of read, readline and readlines as a size: -1 (all) if absent."""
+    return -1 if nargs == 0 else wanted_size(argument(args, nargs, 0, 0, 1, name))
+
+
+cdef inline object argument(PyObject **args, Py_ssize_t nargs, Py_ssize_t index,
+                            Py_ssize_t least, Py_ssize_t most, const char *name):
+    """Positional argument index of a METH_FASTCALL call (None if absent), once the count is
+    checked against least and most."""
+    if not least <= nargs <= most:
+        raise count_error(nargs, least, most, name)
+    return <object>args[index] if index < nargs else None
+
+
+cdef object count_error(Py_ssize_t nargs, Py_ssize_t least, Py_ssize_t most, const char *name):
+    """The TypeError for a call with the wrong number of arguments."""
+    if least == most:
+        return TypeError(f"{name.decode()}() takes exactly {most} argument ({nargs} given)")
+    return TypeError(f"{name.decode()}() takes {least} to {most} positional arguments but "
+                     f"{nargs} were given")
+
+
+# BufferIO's methods with arguments, or asked per read: C functions behind method descriptors
+# of BufferIO's own (installed below), so a call costs what a call of BytesIO's does. The
+# descriptors check that self is a BufferIO.
+
+cdef object bufferio_read(BufferIO file, PyObject **args, Py_ssize_t nargs):
+    return file._read(size_argument(args, nargs, b"read"))
+
+
+cdef object bufferio_readline(BufferIO file, PyObject **args, Py_ssize_t nargs):
+    return file._readline(size_argument(args, nargs, b"readline"))
+
+
+cdef object bufferio_readlines(BufferIO file, PyObject **args, Py_ssize_t nargs):
+    return file._readlines(size_argument(args, nargs, b"readlines"))
+
+
+cdef object bufferio_readinto(BufferIO file, PyObject **args, Py_ssize_t nargs):
+    return file._readinto(argument(args, nargs, 0, 1, 1, b"readinto"))
+
+
+cdef object bufferio_seek(BufferIO file, PyObject **args, Py_ssize_t nargs):
+    cdef Py_ssize_t length
+    position = argument(args, nargs, 0, 1, 2, b"seek")
+    whence = argument(args, nargs, 1, 1, 2, b"seek")
+    file._bytes(&length)  # a closed file says so before a bad argument does
+    return file._seek(ssize_of(position), 0 if whence is None else whence)
+
+
+cdef object bufferio_truncate(BufferIO file, PyObject **args, Py_ssize_t nargs):
+    return file._truncate(argument(args, nargs, 0, 0, 1, b"truncate"))
+
+
+cdef object bufferio_write(BufferIO file, PyObject **args, Py_ssize_t nargs):
+    return file._write(argument(args, nargs, 0, 1, 1, b"write"))
+
+
+cdef object bufferio_tell(BufferIO file, object unused):
+    cdef Py_ssize_t length
+    file._bytes(&length)
+    return file.position_
+
+
+cdef object bufferio_can(BufferIO file, object unused):
+    """readable, writable and seekable: True, once the file is known to be open."""
+    cdef Py_ssize_t length
+    file._bytes(&length)
+    return True
+
+
+cdef object bufferio_getvalue(BufferIO file, object unused):
+    return file._getvalue()
+
+
+cdef object bufferio_closed(BufferIO file, void *closure):
+    """closed: asked on every line by BufferedReader and TextIOWrapper."""
+    return file.closed_
+
+
+# name, function, calling convention, docstring (with the signature inspect reads)
+cdef enum:
+    BUFFERIO_METHOD_COUNT = 14
+cdef PyMethodDef BUFFERIO_METHODS[BUFFERIO_METHOD_COUNT]
+BUFFERIO_METHODS[:] = [
+    PyMethodDef(b"read", <void *>bufferio_read, METH_FASTCALL,
+                b"read($self, size=-1, /)\n--\n\nUp to size bytes from the position (all that "
+                b"remain if size is None or negative)."),
+    PyMethodDef(b"read1", <void *>bufferio_read, METH_FASTCALL,
+                b"read1($self, size=-1, /)\n--\n\nThe same as read."),
+    PyMethodDef(b"readline", <void *>bufferio_readline, METH_FASTCALL,
+                b"readline($self, size=-1, /)\n--\n\nOne line, up to and including a newline, at "
+                b"most size bytes if size is not negative."),
+    PyMethodDef(b"readlines", <void *>bufferio_readlines, METH_FASTCALL,
+                b"readlines($self, hint=-1, /)\n--\n\nThe remaining lines, stopping once their "
+                b"total size reaches hint (if positive)."),
+    PyMethodDef(b"readinto", <void *>bufferio_readinto, METH_FASTCALL,
+                b"readinto($self, buffer, /)\n--\n\nRead into a writable bytes-like object; "
+                b"return how many bytes were read."),
+    PyMethodDef(b"readinto1", <void *>bufferio_readinto, METH_FASTCALL,
+                b"readinto1($self, buffer, /)\n--\n\nThe same as readinto."),
+    PyMethodDef(b"seek", <void *>bufferio_seek, METH_FASTCALL,
+                b"seek($self, offset, whence=0, /)\n--\n\nMove the position: from the start (0), "
+                b"the current position (1) or the end (2)."),
+    PyMethodDef(b"truncate", <void *>bufferio_truncate, METH_FASTCALL,
+                b"truncate($self, size=None, /)\n--\n\nCut the file to size bytes (default: the "
+                b"position); the position stays."),
+    PyMethodDef(b"write", <void *>bufferio_write, METH_FASTCALL,
+                b"write($self, b, /)\n--\n\nWrite a bytes-like object at the position; return "
+                b"its size."),
+    PyMethodDef(b"tell", <void *>bufferio_tell, METH_NOARGS,
+                b"tell($self, /)\n--\n\nThe position."),
+    PyMethodDef(b"readable", <void *>bufferio_can, METH_NOARGS,
+                b"readable($self, /)\n--\n\nTrue (ValueError if the file is closed)."),
+    PyMethodDef(b"writable", <void *>bufferio_can, METH_NOARGS,
+                b"writable($self, /)\n--\n\nTrue (ValueError if the file is closed)."),
+    PyMethodDef(b"seekable", <void *>bufferio_can, METH_NOARGS,
+                b"seekable($self, /)\n--\n\nTrue (ValueError if the file is closed)."),
+    PyMethodDef(b"getvalue", <void *>bufferio_getvalue, METH_NOARGS,
+                b"getvalue($self, /)\n--\n\nAll the bytes (the shared bytes object itself, "
+                b"else a copy)."),
+]
+cdef PyGetSetDef CLOSED_GETTER = PyGetSetDef(b"closed", <void *>bufferio_closed, NULL,
+                                             b"True once the file is closed.", NULL)
+
+
+cdef extern from "Python.h":
+    cdef struct wrapperbase:  # a slot's entry in CPython's table of slots
+        pass
+    ctypedef struct SlotWrapper "PyWrapperDescrObject":
+        wrapperbase *d_base
+    object PyDescr_NewWrapper(PyTypeObject *cls, wrapperbase *base, void *wrapped)
+
+
+cdef void no_finalizer(PyObject *file) noexcept:
+    """What a subclass of BufferIO finalizes with: nothing (see below)."""
+
+
+cdef object slot_wrapper(str name, void *function):
+    """A descriptor of BufferIO's for the slot named name, wrapping function, as PyType_Ready
+    makes one: a subclass then takes function for that slot, not a lookup of name per call."""
+    inherited = getattr(_IOBase, name)  # _IOBase's or object's slot wrapper for that slot
+    if type(inherited) is not type(object.__init__):
+        raise TypeError(f"{name} is not a slot wrapper on io's _IOBase")
+    return PyDescr_NewWrapper(<PyTypeObject *>BufferIO,
+                              (<SlotWrapper *><PyObject *>inherited).d_base, function)
+
+
+cdef int install_c_paths() except -1:
+    """Put the C methods, the closed getter and slot wrappers for iteration and finalization
+    (Cython's __next__ method would send a subclass's iteration through a lookup per line,
+    _IOBase's finalizer would close a subclass's files, Cython's __init__ would parse its
+    arguments the slow way) into BufferIO's dict."""
+    cdef dict methods = <dict>(<SlotTable *>BufferIO).tp_dict
+    for i in range(BUFFERIO_METHOD_COUNT):
+        methods[BUFFERIO_METHODS[i].ml_name.decode()] = (
+            PyDescr_NewMethod(<PyTypeObject *>BufferIO, &BUFFERIO_METHODS[i]))
+    methods["closed"] = PyDescr_NewGetSet(<PyTypeObject *>BufferIO, &CLOSED_GETTER)
+    methods["__next__"] = slot_wrapper("__next__", <void *>(<IterableType *>BufferIO).tp_iternext)
+    methods["__del__"] = slot_wrapper("__del__", <void *>no_finalizer)
+    methods["__init__"] = slot_wrapper("__init__", <void *>init_file)
+    PyType_Modified(<PyTypeObject *>BufferIO)
+    return 0
+
+
+
+# No finalizer (io's, which BufferIO and its subclasses would inherit, closes the file, which
+# fails while its bytes are exported, and costs a call per file): nothing needs flushing or
+# closing, the bytes go with the last reference. A subclass finalizes with no_finalizer.
+# io's _IOBase takes no arguments on 3.12 on (object.__new__ refuses them) and, there, drops a
+# reference to the object's type when it frees one, as for a heap type's object: BufferIO's
+# tp_new passes none on (__init__ takes them), and its tp_dealloc gives the type one to drop.
+ctypedef PyObject *(*newfunc_pointer)(PyTypeObject *, PyObject *, PyObject *) noexcept
+ctypedef int (*initproc)(PyObject *, PyObject *, PyObject *) except -1
+cdef extern from "Python.h":
+    ctypedef struct CreationSlots "PyTypeObject":
+        newfunc_pointer tp_new
+        initproc tp_init
+        destructor tp_dealloc
+        destructor tp_finalize
+        unsigned long tp_flags
+    const unsigned long Py_TPFLAGS_HEAPTYPE
+    void Py_IncRef(PyObject *o)
+
+cdef tuple NO_ARGUMENTS = ()
+cdef initproc CYTHON_INIT_FILE = (<CreationSlots *>BufferIO).tp_init
+cdef newfunc_pointer CYTHON_NEW_FILE = (<CreationSlots *>BufferIO).tp_new
+cdef destructor CYTHON_FREE_FILE = (<CreationSlots *>BufferIO).tp_dealloc
+cdef bint IO_HEAP_TYPES = (<CreationSlots *>_IOBase).tp_flags & Py_TPFLAGS_HEAPTYPE
+
+
+cdef PyObject *new_file(PyTypeObject *cls, PyObject *args, PyObject *kwargs) noexcept:
+    """BufferIO's tp_new: Cython's, with no arguments for io's base."""
+    return CYTHON_NEW_FILE(cls, <PyObject *>NO_ARGUMENTS, NULL)
+
+
+cdef int init_file(PyObject *file, PyObject *args, PyObject *kwargs) except -1:
+    """BufferIO's tp_init: one positional argument or none straight to _start (as BytesIO's
+    argument clinic does), anything else through Cython's __init__ (keywords, errors)."""
+    cdef tuple arguments = <tuple>args
+    if kwargs != NULL or len(arguments) > 1:
+        return CYTHON_INIT_FILE(file, args, kwargs)
+    return (<BufferIO>file)._start(arguments[0] if arguments else None)
+
+
+cdef void free_file(PyObject *file) noexcept:
+    """BufferIO's tp_dealloc: Cython's, after a reference to the type for io's to drop (3.12 on)."""
+    if IO_HEAP_TYPES:
+        Py_IncRef(<PyObject *>type_of(file))
+    CYTHON_FREE_FILE(file)
+
+
+(<CreationSlots *>BufferIO).tp_new = new_file
+(<CreationSlots *>BufferIO).tp_init = init_file
+(<CreationSlots *>BufferIO).tp_dealloc = free_file
+(<CreationSlots *>BufferIO).tp_finalize = NULL
+install_c_paths()  # after the slots above: its wrappers name them
