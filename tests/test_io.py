@@ -203,3 +203,9 @@ def test_pickled_state_holds_only_the_users_attributes():
     assert file.__getstate__() == (b"abc", 1, {"tag": "t"})
     again = pickle.loads(pickle.dumps(file))
     assert (again.getvalue(), again.tell(), again.tag) == (b"abc", 1, "t")
+
+
+def test_the_signature_is_bytesios():
+    import inspect
+    assert list(inspect.signature(remap.BufferIO).parameters) == ["initial_bytes"]
+    assert remap.BufferIO.__doc__.startswith("A binary file in memory")

@@ -18,7 +18,10 @@ cdef extern from *:  # Cython checks the size at import: the same from 3.11 to 3
 
 @cython.auto_pickle(False)  # pickled as BytesIO is: __getstate__ and __setstate__
 cdef class BufferIO(_IOBase):
-    """A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
+    """BufferIO(initial_bytes=None)
+--
+
+A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
 
     BufferIO(bytes) reads them without a copy until the first write, as BytesIO does; other
     bytes-like objects are copied into a new Buffer; BufferIO(buffer) works on that Buffer in
