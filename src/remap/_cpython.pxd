@@ -7,6 +7,9 @@ cdef extern from "<string.h>" nogil:
     void *memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len)
     void *memrchr(const void *s, int c, size_t n)
 
+ctypedef PyObject *(*newfunc_pointer)(PyTypeObject *, PyObject *, PyObject *) noexcept
+ctypedef int (*initproc)(PyObject *, PyObject *, PyObject *) except -1
+
 cdef extern from "Python.h":
     Py_ssize_t references "Py_REFCNT"(PyObject *o)  # without the new reference an object argument takes
     PyTypeObject *type_of "Py_TYPE"(PyObject *o)  # the same, for a type
@@ -17,10 +20,17 @@ cdef extern from "Python.h":
     ctypedef struct PySequenceMethods:
         ssizeargfunc sq_item
         ssizeobjargproc sq_ass_item
-    ctypedef struct SlotTable "PyTypeObject":
+    ctypedef PyObject *(*iternextfunc)(PyObject *) noexcept
+    ctypedef struct SlotTable "PyTypeObject":  # the slots remap sets or reads after PyType_Ready
         PySequenceMethods *tp_as_sequence
         PyObject *tp_dict
+        newfunc_pointer tp_new
+        initproc tp_init
         destructor tp_dealloc
+        destructor tp_finalize
+        iternextfunc tp_iternext
+        unsigned long tp_flags
+    const unsigned long Py_TPFLAGS_HEAPTYPE
     void PyType_Modified(PyTypeObject *type)
     const int PY_VERSION_HEX
     ctypedef struct PyMethodDef:
@@ -37,13 +47,6 @@ cdef extern from "Python.h":
         const char *doc
         void *closure
     object PyDescr_NewGetSet(PyTypeObject *type, PyGetSetDef *getset)
-    ctypedef object (*iternextfunc)(object)
-    ctypedef struct IterableType "PyTypeObject":
-        iternextfunc tp_iternext
-    ctypedef struct PyMemberDef:
-        Py_ssize_t offset
-    ctypedef struct MemberDescriptor "PyMemberDescrObject":
-        PyMemberDef *d_member
     const Py_ssize_t PY_SSIZE_T_MAX
     Py_ssize_t PyNumber_AsSsize_t(object o, PyObject *exc) except? -1
     bint PyIndex_Check(object o)

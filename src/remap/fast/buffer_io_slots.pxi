@@ -175,7 +175,7 @@ cdef int install_c_paths() except -1:
         methods[BUFFERIO_METHODS[i].ml_name.decode()] = (
             PyDescr_NewMethod(<PyTypeObject *>BufferIO, &BUFFERIO_METHODS[i]))
     methods["closed"] = PyDescr_NewGetSet(<PyTypeObject *>BufferIO, &CLOSED_GETTER)
-    methods["__next__"] = slot_wrapper("__next__", <void *>(<IterableType *>BufferIO).tp_iternext)
+    methods["__next__"] = slot_wrapper("__next__", <void *>(<SlotTable *>BufferIO).tp_iternext)
     methods["__del__"] = slot_wrapper("__del__", <void *>no_finalizer)
     methods["__init__"] = slot_wrapper("__init__", <void *>init_file)
     PyType_Modified(<PyTypeObject *>BufferIO)
@@ -189,23 +189,14 @@ cdef int install_c_paths() except -1:
 # io's _IOBase takes no arguments on 3.12 on (object.__new__ refuses them) and, there, drops a
 # reference to the object's type when it frees one, as for a heap type's object: BufferIO's
 # tp_new passes none on (__init__ takes them), and its tp_dealloc gives the type one to drop.
-ctypedef PyObject *(*newfunc_pointer)(PyTypeObject *, PyObject *, PyObject *) noexcept
-ctypedef int (*initproc)(PyObject *, PyObject *, PyObject *) except -1
 cdef extern from "Python.h":
-    ctypedef struct CreationSlots "PyTypeObject":
-        newfunc_pointer tp_new
-        initproc tp_init
-        destructor tp_dealloc
-        destructor tp_finalize
-        unsigned long tp_flags
-    const unsigned long Py_TPFLAGS_HEAPTYPE
     void Py_IncRef(PyObject *o)
 
 cdef tuple NO_ARGUMENTS = ()
-cdef initproc CYTHON_INIT_FILE = (<CreationSlots *>BufferIO).tp_init
-cdef newfunc_pointer CYTHON_NEW_FILE = (<CreationSlots *>BufferIO).tp_new
-cdef destructor CYTHON_FREE_FILE = (<CreationSlots *>BufferIO).tp_dealloc
-cdef bint IO_HEAP_TYPES = (<CreationSlots *>_IOBase).tp_flags & Py_TPFLAGS_HEAPTYPE
+cdef initproc CYTHON_INIT_FILE = (<SlotTable *>BufferIO).tp_init
+cdef newfunc_pointer CYTHON_NEW_FILE = (<SlotTable *>BufferIO).tp_new
+cdef destructor CYTHON_FREE_FILE = (<SlotTable *>BufferIO).tp_dealloc
+cdef bint IO_HEAP_TYPES = (<SlotTable *>_IOBase).tp_flags & Py_TPFLAGS_HEAPTYPE
 
 
 cdef PyObject *new_file(PyTypeObject *cls, PyObject *args, PyObject *kwargs) noexcept:
@@ -229,8 +220,8 @@ cdef void free_file(PyObject *file) noexcept:
     CYTHON_FREE_FILE(file)
 
 
-(<CreationSlots *>BufferIO).tp_new = new_file
-(<CreationSlots *>BufferIO).tp_init = init_file
-(<CreationSlots *>BufferIO).tp_dealloc = free_file
-(<CreationSlots *>BufferIO).tp_finalize = NULL
+(<SlotTable *>BufferIO).tp_new = new_file
+(<SlotTable *>BufferIO).tp_init = init_file
+(<SlotTable *>BufferIO).tp_dealloc = free_file
+(<SlotTable *>BufferIO).tp_finalize = NULL
 install_c_paths()  # after the slots above: its wrappers name them
