@@ -8,7 +8,8 @@ cdef extern from *:
     typedef struct { PyObject_HEAD PyObject *dict; PyObject *weakreflist; } remap_iobase;
     """
     ctypedef struct remap_iobase:  # an _io._IOBase object: its __dict__ and weak references
-        pass
+        PyObject *dict
+        PyObject *weakreflist
 
 
 cdef extern from *:  # Cython checks the size at import: the same from 3.11 to 3.15

@@ -186,17 +186,20 @@ cdef int install_c_paths() except -1:
 # No finalizer (io's, which BufferIO and its subclasses would inherit, closes the file, which
 # fails while its bytes are exported, and costs a call per file): nothing needs flushing or
 # closing, the bytes go with the last reference. A subclass finalizes with no_finalizer.
-# io's _IOBase takes no arguments on 3.12 on (object.__new__ refuses them) and, there, drops a
-# reference to the object's type when it frees one, as for a heap type's object: BufferIO's
-# tp_new passes none on (__init__ takes them), and its tp_dealloc gives the type one to drop.
+# io's _IOBase takes no arguments on 3.12 on (object.__new__ refuses them): BufferIO's tp_new
+# passes none on (__init__ takes them). BufferIO frees its files as BytesIO does, not through
+# Cython's deallocator and io's (which run the finalizer check, untrack twice and, from 3.12,
+# drop a reference to the type as io's heap types do).
 cdef extern from "Python.h":
-    void Py_IncRef(PyObject *o)
+    void PyObject_GC_UnTrack(PyObject *o)
+    void PyObject_ClearWeakRefs(PyObject *o)
+    void Py_XDECREF(PyObject *o)
+    ctypedef struct FreeSlot "PyTypeObject":
+        void (*tp_free)(void *o) noexcept
 
 cdef tuple NO_ARGUMENTS = ()
 cdef initproc CYTHON_INIT_FILE = (<SlotTable *>BufferIO).tp_init
 cdef newfunc_pointer CYTHON_NEW_FILE = (<SlotTable *>BufferIO).tp_new
-cdef destructor CYTHON_FREE_FILE = (<SlotTable *>BufferIO).tp_dealloc
-cdef bint IO_HEAP_TYPES = (<SlotTable *>_IOBase).tp_flags & Py_TPFLAGS_HEAPTYPE
 
 
 cdef PyObject *new_file(PyTypeObject *cls, PyObject *args, PyObject *kwargs) noexcept:
@@ -213,11 +216,21 @@ cdef int init_file(PyObject *file, PyObject *args, PyObject *kwargs) except -1:
     return (<BufferIO>file)._start(arguments[0] if arguments else None)
 
 
-cdef void free_file(PyObject *file) noexcept:
-    """BufferIO's tp_dealloc: Cython's, after a reference to the type for io's to drop (3.12 on)."""
-    if IO_HEAP_TYPES:
-        Py_IncRef(<PyObject *>type_of(file))
-    CYTHON_FREE_FILE(file)
+cdef void free_file(PyObject *dying) noexcept:
+    """BufferIO's tp_dealloc: untrack, clear weak references, free the object, then drop what it
+    held (the object is gone before any of that can run code). Pointers only: a reference to a
+    dying object would deallocate it again."""
+    cdef remap_iobase *base = <remap_iobase *>dying
+    PyObject_GC_UnTrack(dying)
+    if base.weakreflist != NULL:
+        PyObject_ClearWeakRefs(dying)
+    cdef PyObject *buffer = <PyObject *>(<BufferIO>dying).buffer_
+    cdef PyObject *shared = <PyObject *>(<BufferIO>dying).shared_bytes
+    cdef PyObject *attributes = base.dict
+    (<FreeSlot *>type_of(dying)).tp_free(dying)
+    Py_XDECREF(buffer)
+    Py_XDECREF(shared)
+    Py_XDECREF(attributes)
 
 
 (<SlotTable *>BufferIO).tp_new = new_file
