@@ -194,6 +194,9 @@ cdef extern from "Python.h":
     void PyObject_GC_UnTrack(PyObject *o)
     void PyObject_ClearWeakRefs(PyObject *o)
     void Py_XDECREF(PyObject *o)
+    Py_ssize_t tuple_size "PyTuple_GET_SIZE"(PyObject *o)
+    PyObject *tuple_item "PyTuple_GET_ITEM"(PyObject *o, Py_ssize_t index)  # borrowed
+    PyTypeObject PyBytes_Type
     ctypedef struct FreeSlot "PyTypeObject":
         void (*tp_free)(void *o) noexcept
 
@@ -208,12 +211,19 @@ cdef PyObject *new_file(PyTypeObject *cls, PyObject *args, PyObject *kwargs) noe
 
 
 cdef int init_file(PyObject *file, PyObject *args, PyObject *kwargs) except -1:
-    """BufferIO's tp_init: one positional argument or none straight to _start (as BytesIO's
-    argument clinic does), anything else through Cython's __init__ (keywords, errors)."""
-    cdef tuple arguments = <tuple>args
-    if kwargs != NULL or len(arguments) > 1:
+    """BufferIO's tp_init: a new file of bytes or nothing starts here, as BytesIO's does; one
+    positional argument otherwise goes straight to _start, anything else through Cython's
+    __init__ (keywords, errors)."""
+    cdef Py_ssize_t count = tuple_size(args)
+    if kwargs != NULL or count > 1:
         return CYTHON_INIT_FILE(file, args, kwargs)
-    return (<BufferIO>file)._start(arguments[0] if arguments else None)
+    cdef PyObject *initial = tuple_item(args, 0) if count else <PyObject *>None
+    cdef BufferIO new = <BufferIO>file
+    if new.initialized or (initial != <PyObject *>None and type_of(initial) != &PyBytes_Type):
+        return new._start(<object>initial)
+    new.initialized = new.owns = True  # a file tp_new just made: the rest is as it left it
+    new._share(<bytes>initial)
+    return 0
 
 
 cdef void free_file(PyObject *dying) noexcept:
