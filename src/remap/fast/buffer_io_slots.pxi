@@ -9,17 +9,23 @@ cdef inline Py_ssize_t ssize_of(object value) except? -1:
 
 
 cdef inline Py_ssize_t wanted_size(object size) except? -2:
-    """A read size as BytesIO takes it: None or an int; negative means all."""
+    """A read size as BytesIO takes it: None or an index; negative means all."""
+    if PyLong_CheckExact(size):
+        return size
     if size is None:
         return -1
-    if not PyLong_CheckExact(size) and not PyIndex_Check(size):
+    if not PyIndex_Check(size):
         raise TypeError(f"argument should be integer or None, not '{type_name(size)}'")
-    return ssize_of(size)
+    return PyNumber_AsSsize_t(size, <PyObject *>OverflowError)
 
 
 cdef inline Py_ssize_t size_argument(PyObject **args, Py_ssize_t nargs, const char *name) except? -2:
     """The one optional argument of read, readline and readlines as a size: -1 (all) if absent."""
-    return -1 if nargs == 0 else wanted_size(argument(args, nargs, 0, 0, 1, name))
+    if nargs == 0:
+        return -1
+    if nargs > 1:
+        raise count_error(nargs, 0, 1, name)
+    return wanted_size(<object>args[0])
 
 
 cdef inline object argument(PyObject **args, Py_ssize_t nargs, Py_ssize_t index,
