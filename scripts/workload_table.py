@@ -29,10 +29,10 @@ def ratio(records, kind, scenario, size, peer, base):
 
 
 def cell(value, goal):
-    """The ratio as the table prints it: bold when it misses goal."""
+    """The ratio as the table prints it: bold when, rounded as printed, it misses goal."""
     if value is None:
         return ""
-    return f"**{value:.2f}x**" if value > goal else f"{value:.2f}x"
+    return f"**{value:.2f}x**" if round(value, 2) > goal else f"{value:.2f}x"
 
 
 def table(runs):
