@@ -106,13 +106,12 @@ READERS = [("for line in f", iterate_lines, LINES), ("f.read(4) per call", read_
 def read_round(peers, reader, data, files=REPEATS):
     """One interleaved round: the peers take turns reading one fresh file holding data each,
     files times over (a single read of 1 MiB is too short to time on a shared machine, and
-    turns this short put a burst of the machine's noise on both peers), the first turn going to
-    each peer in turn (the peer that goes second finds the heap warm: a sink of copyfileobj's
-    gets the block the other's just freed); {peer: seconds}."""
+    turns this short put a burst of the machine's noise on both peers), the order reversed
+    every other file, so each peer goes first as often as the other; {peer: seconds}."""
     made = {name: [PEERS[name](data) for _ in range(files)] for name in peers}
     seconds = dict.fromkeys(peers, 0.0)
     for i in range(files):
-        for name in turns(peers, i):
+        for name in (peers if i % 2 == 0 else peers[::-1]):
             start = time.perf_counter()
             reader(made[name][i])
             seconds[name] += time.perf_counter() - start
@@ -132,22 +131,17 @@ def parse_messages(cls, messages):
 
 
 def message_round(peers, messages=(MESSAGE,) * MESSAGES, blocks=10):
-    """One interleaved round of parse_messages in blocks, the peers taking turns and the first
-    turn going to each in turn; {peer: seconds}."""
+    """One interleaved round of parse_messages in blocks, the peers taking turns, the order
+    reversed every other block; {peer: seconds}."""
     seconds = dict.fromkeys(peers, 0.0)
     block = messages[:len(messages) // blocks]
     for i in range(blocks):
-        for name in turns(peers, i):
+        for name in (peers if i % 2 == 0 else peers[::-1]):
             start = time.perf_counter()
             parse_messages(PEERS[name], block)
             seconds[name] += time.perf_counter() - start
     return seconds
 
-
-def turns(peers, i):
-    """The peers in the order of turn i: each goes first as often as the others."""
-    peers = list(peers)
-    return peers[i % len(peers):] + peers[:i % len(peers)]
 
 
 def file_cases(rotated):
