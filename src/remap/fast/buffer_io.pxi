@@ -149,9 +149,10 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
         cdef Py_ssize_t written
         if self.closed_:
             raise ValueError("I/O operation on closed file.")
-        if not PyObject_CheckBuffer(data):
+        if type(data) is not bytes and not PyObject_CheckBuffer(data):
             raise TypeError(f"a bytes-like object is required, not '{type_name(data)}'")
-        self._unshare()
+        if self.buffer_ is None or self.shared_bytes is not None:
+            self._unshare()
         cdef Buffer buffer = self.buffer_
         with cython.critical_section(buffer):
             written = buffer._overwrite_from(self.position_, data)  # data's export may run code
@@ -254,10 +255,7 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
         cdef Py_ssize_t length, base
         self._bytes(&length)
         if whence == 0:
-            if offset < 0:
-                raise ValueError(f"negative seek value {offset}")
-            self.position_ = offset
-            return offset
+            return self._seek_start(offset)
         if whence != 1 and whence != 2:
             raise ValueError(f"invalid whence ({whence}, should be 0, 1 or 2)")
         base = self.position_ if whence == 1 else length
@@ -265,6 +263,13 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
             raise OverflowError("new position too large")
         self.position_ = max(base + offset, 0)
         return self.position_
+
+    cdef inline Py_ssize_t _seek_start(self, Py_ssize_t offset) except -1:
+        """Move the position to offset from the start (ValueError if negative)."""
+        if offset < 0:
+            raise ValueError(f"negative seek value {offset}")
+        self.position_ = offset
+        return offset
 
     cdef Py_ssize_t _truncate(self, object size) except -1:
         """Cut the bytes to size (None: the position); the position stays."""

@@ -70,6 +70,9 @@ cdef object bufferio_seek(BufferIO file, PyObject **args, Py_ssize_t nargs):
     position = argument(args, nargs, 0, 1, 2, b"seek")
     whence = argument(args, nargs, 1, 1, 2, b"seek")
     file._bytes(&length)  # a closed file says so before a bad argument does
+    if whence is None and PyLong_CheckExact(position):  # seek(n): no code ran since the check
+        file._seek_start(position)
+        return position  # the new position, as an int already made
     return file._seek(ssize_of(position), 0 if whence is None else whence)
 
 
