@@ -46,6 +46,13 @@ def test_peak_rss_is_measured_in_a_child():
     assert 3 <= bench.peak_rss_mib("fill", "remap", 4 * MiB) <= 12
 
 
+def test_the_environment_says_whether_the_host_takes_back_free_memory():
+    """Free page reporting decides what a fresh huge page costs: the bench names it."""
+    from remap._bench.kernel import environment
+    reporting = environment()["free_page_reporting"]
+    assert reporting == "off" or reporting.startswith("on (blocks of ")
+
+
 def test_cli_help():
     out = subprocess.run([sys.executable, "-m", "remap", "--help"], capture_output=True, text=True,
                          check=True)

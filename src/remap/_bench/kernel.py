@@ -1,6 +1,7 @@
 """The raw kernel through ctypes, the ceiling every peer is measured against, and the machine's state."""
 
 import ctypes
+import glob
 import mmap
 import os
 import platform
@@ -67,8 +68,29 @@ def environment():
         mode = "unknown"
     return {"kernel": platform.release(), "transparent_hugepage": mode, "pagesize": PAGESIZE,
             "glibc": "-".join(platform.libc_ver()), "python": platform.python_version(),
-            "cpus": os.cpu_count(),
+            "cpus": os.cpu_count(), "free_page_reporting": free_page_reporting(),
             "malloc": "glibc's defaults, as users have them (dynamic mmap threshold)"}
+
+
+BALLOON_FEATURES = "/sys/bus/virtio/drivers/virtio_balloon/virtio*/features"
+REPORTING_BIT = 5  # VIRTIO_BALLOON_F_REPORTING
+REPORTING_ORDER = "/sys/module/page_reporting/parameters/page_reporting_order"
+
+
+def free_page_reporting():
+    """Whether a virtio balloon reports free memory to the host, which discards it (then a
+    fresh huge page faults on the host too): "on (blocks of 2 MiB and up)" or "off"."""
+    for path in glob.glob(BALLOON_FEATURES):
+        try:
+            with open(path, encoding="ascii") as features, \
+                    open(REPORTING_ORDER, encoding="ascii") as order:
+                if features.read()[REPORTING_BIT:REPORTING_BIT + 1] == "1":
+                    block = PAGESIZE << int(order.read())
+                    size = f"{block >> 20} MiB" if block >= 1 << 20 else f"{block >> 10} KiB"
+                    return f"on (blocks of {size} and up)"
+        except (OSError, ValueError):
+            continue
+    return "off"
 
 
 def huge_page_faults():
