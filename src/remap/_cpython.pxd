@@ -29,8 +29,7 @@ cdef extern from "Python.h":
         destructor tp_dealloc
         destructor tp_finalize
         iternextfunc tp_iternext
-        unsigned long tp_flags
-    const unsigned long Py_TPFLAGS_HEAPTYPE
+        void (*tp_free)(void *o) noexcept
     void PyType_Modified(PyTypeObject *type)
     const int PY_VERSION_HEX
     ctypedef struct PyMethodDef:

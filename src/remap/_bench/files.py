@@ -111,11 +111,16 @@ def read_round(peers, reader, data, files=REPEATS):
     made = {name: [PEERS[name](data) for _ in range(files)] for name in peers}
     seconds = dict.fromkeys(peers, 0.0)
     for i in range(files):
-        for name in (peers if i % 2 == 0 else peers[::-1]):
+        for name in alternated(peers, i):
             start = time.perf_counter()
             reader(made[name][i])
             seconds[name] += time.perf_counter() - start
     return seconds
+
+
+def alternated(peers, turn):
+    """peers in their order on even turns, reversed on odd ones: each goes first as often."""
+    return peers if turn % 2 == 0 else peers[::-1]
 
 
 MESSAGE = bytes(range(100))  # a small message a parser opens as a file: made, read, dropped
@@ -136,7 +141,7 @@ def message_round(peers, messages=(MESSAGE,) * MESSAGES, blocks=10):
     seconds = dict.fromkeys(peers, 0.0)
     block = messages[:len(messages) // blocks]
     for i in range(blocks):
-        for name in (peers if i % 2 == 0 else peers[::-1]):
+        for name in alternated(peers, i):
             start = time.perf_counter()
             parse_messages(PEERS[name], block)
             seconds[name] += time.perf_counter() - start

@@ -16,7 +16,7 @@ cdef inline Py_ssize_t wanted_size(object size) except? -2:
         return -1
     if not PyIndex_Check(size):
         raise TypeError(f"argument should be integer or None, not '{type_name(size)}'")
-    return PyNumber_AsSsize_t(size, <PyObject *>OverflowError)
+    return ssize_of(size)
 
 
 cdef inline Py_ssize_t size_argument(PyObject **args, Py_ssize_t nargs, const char *name) except? -2:
@@ -206,8 +206,6 @@ cdef extern from "Python.h":
     Py_ssize_t tuple_size "PyTuple_GET_SIZE"(PyObject *o)
     PyObject *tuple_item "PyTuple_GET_ITEM"(PyObject *o, Py_ssize_t index)  # borrowed
     PyTypeObject PyBytes_Type
-    ctypedef struct FreeSlot "PyTypeObject":
-        void (*tp_free)(void *o) noexcept
 
 cdef tuple NO_ARGUMENTS = ()
 cdef initproc CYTHON_INIT_FILE = (<SlotTable *>BufferIO).tp_init
@@ -246,7 +244,7 @@ cdef void free_file(PyObject *dying) noexcept:
     cdef PyObject *buffer = <PyObject *>(<BufferIO>dying).buffer_
     cdef PyObject *shared = <PyObject *>(<BufferIO>dying).shared_bytes
     cdef PyObject *attributes = base.dict
-    (<FreeSlot *>type_of(dying)).tp_free(dying)
+    (<SlotTable *>type_of(dying)).tp_free(dying)
     Py_XDECREF(buffer)
     Py_XDECREF(shared)
     Py_XDECREF(attributes)
