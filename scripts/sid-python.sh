@@ -12,6 +12,8 @@ set -euo pipefail
 root=${REMAP_SID_ROOT:-/var/cache/remap/sid}
 packages=python3.14,python3.14-dev,python3.14-venv,python3.15,python3.15-dev,python3.15-venv
 packages=$packages,libpython3.14-testsuite,libpython3.15-testsuite,gcc,libc6-dev,ca-certificates
+# The debug interpreters (Py_DEBUG: they assert on reference-count and GC errors).
+packages=$packages,python3.14-dbg,python3.15-dbg,libpython3.14-dbg,libpython3.15-dbg
 stamp="$root/.remap-root-ok"
 checkout=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -31,6 +33,8 @@ intact() {  # the root was finished and both interpreters, with their test suite
     [ -f "$stamp" ] || return 1
     for version in 3.14 3.15; do
         chroot "$root" "python$version" -c "import test.test_bytes" 2>/dev/null || return 1
+        chroot "$root" "python$version-dbg" -c "import sys; sys.gettotalrefcount" 2>/dev/null \
+            || return 1
     done
 }
 
