@@ -26,6 +26,7 @@ cdef class BufferCore:
     cdef Py_ssize_t head        # consumed bytes between the storage's base and data
     cdef Py_ssize_t max_size_   # the most bytes this buffer may hold
     cdef Py_ssize_t exports_    # live buffer exports
+    cdef Py_ssize_t spare_views # those of them writable() made: they show room past the length
     cdef Storage storage        # where the bytes live; never None while the object lives
     cdef bint hugepages
     cdef uint64_t spare_serial  # the serial of the storage writable() last handed bytes out of
@@ -102,6 +103,7 @@ cdef class BufferCore:
         cdef Storage storage = self.storage
         cdef Py_ssize_t size = storage.fit(self.head + capacity)
         if size < storage.size:  # what writable() handed out past the new end is not ours after
+            self._check_room_unshown("give back the room past the end")
             self.spare_end = min(self.spare_end, storage.base + size)
             self.spare_high = min(self.spare_high, storage.base + size)
         if storage.resize_in_place(size):
@@ -136,6 +138,13 @@ cdef class BufferCore:
         self.storage.release()
         self._adopt(NO_STORAGE, 0)
         self.length = 0
+
+    cdef int _check_room_unshown(self, str action) except -1:
+        """BufferError while a writable() view shows the room past the length."""
+        if self.spare_views:
+            raise BufferError(f"cannot {action}: {self.spare_views} writable() view(s) of the "
+                              f"room past the end alive; commit and release them first")
+        return 0
 
     cdef object _pinned(self, str action):
         return BufferError(f"cannot {action}: {self.exports_} buffer export(s) alive "
@@ -498,6 +507,8 @@ cdef class SpareView:
         PyBuffer_FillInfo(buffer, self, self.start, self.length, 0, flags)
         self.exported = True
         self.buffer.exports_ += 1
+        self.buffer.spare_views += 1
 
     def __releasebuffer__(self, Py_buffer *buffer):
         self.buffer.exports_ -= 1
+        self.buffer.spare_views -= 1

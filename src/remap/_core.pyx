@@ -13,7 +13,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.number cimport PyNumber_Index
 from cpython.object cimport Py_EQ, Py_GE, Py_GT, Py_LE, Py_LT, Py_NE, PyObject_TypeCheck, PyTypeObject
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_REFCNT, PyObject
-from libc.errno cimport EAGAIN, EINTR, ENOMEM, errno
+from libc.errno cimport EAGAIN, EINTR, ENOMEM, ENOSPC, errno
 from libc.float cimport FLT_MAX
 from libc.stdint cimport uint64_t
 from libc.string cimport memchr, memcmp, memcpy, memmove, memset
@@ -24,11 +24,8 @@ from remap._kernel cimport *
 # C-API and libc pieces Cython's own declarations lack.
 from remap._cpython cimport *
 
-import errno as errno_module
-import fcntl
 import os
 import resource
-import struct
 from collections.abc import MutableSequence
 
 import _posixshmem

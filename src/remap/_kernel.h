@@ -25,6 +25,8 @@
 #define REMAP_HAVE_MREMAP 0
 #endif
 
+#include "_kernel_files.h"  /* memfds, seals, file sizes and allocation, free memory */
+
 #define REMAP_BIG_ENDIAN (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
 
 #ifndef MAP_FIXED_NOREPLACE

@@ -43,6 +43,21 @@ cdef extern from "_kernel.h" nogil:
     void remap_store_max(long long *field, long long value)
     long long remap_add(long long *field, long long value)
 
+cdef extern from "_kernel_files.h" nogil:
+    const int F_ADD_SEALS, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_DUPFD_CLOEXEC
+    const long long REMAP_UNSIZED
+    int remap_memfd(const char *name, int seals)
+    int remap_seals(int fd)
+    long long remap_file_size(int fd)
+    int remap_read_exactly(int fd, void *out, size_t size, long long offset)
+    int remap_allocate_file(int fd, long long start, long long end)
+    long long remap_file_room(int fd)
+    long long remap_memory_available()
+
+cdef extern from "<fcntl.h>" nogil:
+    const int F_GETFL, O_APPEND, O_ACCMODE, O_WRONLY, O_RDWR
+    int fcntl(int fd, int command, ...)
+
 
 cdef inline Py_ssize_t round_up(Py_ssize_t n, Py_ssize_t unit) noexcept nogil:
     """n rounded up to a multiple of unit, a power of two."""

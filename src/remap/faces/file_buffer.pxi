@@ -31,6 +31,7 @@ cdef class FileBuffer(Buffer):
         cdef Py_ssize_t start = size_arg(offset, "offset")  # may run __index__: before _file()
         cdef Py_ssize_t count = -1 if size is None else size_arg(size, "size")
         cdef FileStorage storage = self._file()
+        self._check_room_unshown("cut the file to its length")
         cdef Py_ssize_t stop = self.length if count < 0 else start + count
         storage.sync(min(start, self.length), min(stop, self.length))
         storage.cut()

@@ -56,10 +56,7 @@ cdef class Ring:
     cdef WhenFull when_full
 
     def __init__(self, capacity=PAGESIZE, *, when_full="raise"):
-        cdef Py_ssize_t size = ring_size(capacity)  # may run __index__: before the checks
-        if self.reading or self.writing:
-            raise BufferError("cannot initialize the ring again while views of it are alive")
-        self._start(MirrorStorage.create(size, False), when_full)
+        self._start(MirrorStorage.create(ring_size(capacity), False), when_full)
 
     @classmethod
     def shared(cls, capacity=PAGESIZE, *, when_full="raise"):
@@ -82,13 +79,18 @@ cdef class Ring:
         return ring
 
     cdef int _start(self, MirrorStorage storage, str when_full) except -1:
-        """Hold storage, empty, in place of any earlier one (which no view may still show)."""
-        if when_full not in WHEN_FULL:
+        """Hold storage, empty, in place of any earlier one; the checks come after storage was
+        made (which may have run Python code), right before the old one goes."""
+        mode = WHEN_FULL.get(when_full)
+        if mode is None:
             storage.release()
             raise ValueError(f"when_full must be 'raise', 'partial' or 'grow', not {when_full!r}")
+        if self.reading or self.writing:
+            storage.release()
+            raise BufferError("cannot initialize the ring again while views of it are alive")
         if self.storage is not None:
             self.storage.release()
-        self.storage, self.when_full, self.head_, self.tail_ = storage, WHEN_FULL[when_full], 0, 0
+        self.storage, self.when_full, self.head_, self.tail_ = storage, mode, 0, 0
         return 0
 
     # -- head and tail: plain fields, or a shared header's acquire/release words --

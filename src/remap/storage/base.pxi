@@ -109,28 +109,14 @@ NO_STORAGE.base, NO_STORAGE.release_at = EMPTY, PY_SSIZE_T_MAX
 cdef int check_memory(Py_ssize_t needed) except -1:
     """MemoryError, before anything is allocated, if needed bytes are more than the memory and
     swap free here (or the room left in this process's memory cgroup): for memory that is
-    allocated at once (shared memory, secrets), such a size could only end in the OOM killer."""
-    free = memory_available()
+    allocated at once (shared memory, secrets), such a size could only end in the OOM killer.
+    Read in C: no Python code runs inside the growths that ask."""
+    cdef long long free = remap_memory_available()
+    if free < 0:
+        raise_errno(errno, "reading /proc/meminfo failed")
     if needed > free:
         raise MemoryError(f"{needed} bytes are more than the {free} bytes of memory free here")
     return 0
-
-
-cdef object memory_available():
-    """Bytes of memory and swap free now, at most what this process's memory cgroup has left."""
-    with open("/proc/meminfo") as meminfo:
-        fields = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in meminfo}
-    free = fields.get("MemAvailable", fields.get("MemFree", 0)) + fields.get("SwapFree", 0)
-    try:
-        with open("/proc/self/cgroup") as cgroup:
-            path = next(line[3:].strip() for line in cgroup if line.startswith("0::"))
-        with open(f"/sys/fs/cgroup{path}/memory.max") as limit_file:
-            limit = limit_file.read().strip()
-        with open(f"/sys/fs/cgroup{path}/memory.current") as current_file:
-            current = int(current_file.read())
-    except (OSError, StopIteration, ValueError):
-        return free
-    return free if limit == "max" else min(free, max(int(limit) - current, 0))
 
 
 cdef Storage anonymous_storage(Py_ssize_t size, bint hugepages):

@@ -11,10 +11,10 @@ cdef int open_for_mapping(object file, str mode, bint *writable) except -1:
         writable[0] = mode != "r"
         return os.open(file, flags | os.O_CLOEXEC, 0o666)
     fd = file if PyIndex_Check(file) else file.fileno()
-    access = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
-    if access == os.O_WRONLY:
+    cdef int access = descriptor_flags(PyObject_AsFileDescriptor(fd)) & O_ACCMODE
+    if access == O_WRONLY:
         raise ValueError("a file opened write-only cannot be mapped: open it for reading too")
-    writable[0] = access == os.O_RDWR
+    writable[0] = access == O_RDWR
     return duplicate_fd(fd)
 
 
@@ -35,7 +35,7 @@ cdef class FileStorage(FileBackedStorage):
             storage.reserve_space(0, max_size)
         cdef int fd = open_for_mapping(file, mode, &writable)
         storage.fd, storage.guarded, storage.peers = fd, True, True
-        cdef Py_ssize_t size = os.fstat(fd).st_size
+        cdef Py_ssize_t size = file_size(fd)
         if max_size and size > max_size:
             raise ValueError(f"the file's {size} bytes are more than max_size={max_size}")
         storage.map_file(fd, 0, size, max_size, writable)
@@ -58,7 +58,8 @@ cdef class FileStorage(FileBackedStorage):
     cdef int cut(self) except -1:
         """Make the file exactly the buffer's length; the capacity shrinks to match."""
         if not self.readonly and self.size != self.length and not self.cut_short():
-            os.ftruncate(self.fd, self.length)
+            if ftruncate(self.fd, self.length) != 0:
+                raise_errno(errno, f"cutting the file to {self.length} bytes failed")
             self.size = self.allocated = self.length
         return 0
 

@@ -14,33 +14,49 @@ cdef int allocate_file(int fd, Py_ssize_t start, Py_ssize_t end) except -1:
     if end <= start:
         return 0
     check_room(fd, end - start)
-    try:
-        os.posix_fallocate(fd, start, end - start)
-    except OSError as error:
-        if error.errno not in (errno_module.EOPNOTSUPP, errno_module.EINVAL):
-            raise
-        if os.fstat(fd).st_size < end:  # a file system without fallocate: no reservation
-            os.ftruncate(fd, end)
+    cdef int err = remap_allocate_file(fd, start, end)
+    if err:
+        raise_errno(err, f"allocating {end - start} bytes of a file failed")
     return 0
 
 
 cdef int check_room(int fd, Py_ssize_t needed) except -1:
     """Fail at once, before a byte is allocated, if needed more bytes cannot back fd's file: a
     full file system is OSError(ENOSPC); memory (a memfd) is MemoryError past what is free."""
-    stats = os.fstatvfs(fd)
-    if stats.f_blocks:  # a file system with a size: a disk, or a tmpfs such as /dev/shm
-        free = (stats.f_bfree if os.geteuid() == 0 else stats.f_bavail) * stats.f_frsize
-        if needed > free:
-            raise OSError(errno_module.ENOSPC, f"{needed} bytes do not fit in the {free} bytes "
-                                               f"free on the file's file system")
-    else:
-        check_memory(needed)
+    cdef long long free = remap_file_room(fd)
+    if free == REMAP_UNSIZED:
+        return check_memory(needed)
+    if free < 0:
+        raise_errno(errno, "fstatvfs failed")
+    if needed > free:
+        raise OSError(ENOSPC, f"{needed} bytes do not fit in the {free} bytes free on the "
+                              f"file's file system")
     return 0
+
+
+cdef Py_ssize_t file_size(int fd) except -1:
+    """fd's file size (fstat)."""
+    cdef long long size = remap_file_size(fd)
+    if size < 0:
+        raise_errno(errno, "fstat failed")
+    return size
+
+
+cdef int descriptor_flags(int fd) except -1:
+    """fd's status flags (O_APPEND, the access mode: fcntl F_GETFL)."""
+    cdef int flags = fcntl(fd, F_GETFL)
+    if flags < 0:
+        raise_errno(errno, f"fcntl(F_GETFL) of descriptor {fd} failed")
+    return flags
 
 
 cdef int duplicate_fd(object fd) except -1:
     """A close-on-exec duplicate of fd (a descriptor, or an object with fileno()) for us to own."""
-    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 0)
+    cdef int source = PyObject_AsFileDescriptor(fd)
+    cdef int duplicate = fcntl(source, F_DUPFD_CLOEXEC, 0)
+    if duplicate < 0:
+        raise_errno(errno, f"duplicating descriptor {source} failed")
+    return duplicate
 
 
 def _rebuild_from_descriptor(cls, duplicate):
@@ -89,7 +105,7 @@ cdef class FileBackedStorage(Storage):
         cdef Py_ssize_t total = round_up(max(origin + size, 1), PAGE)  # an empty file: one page
         self.fd, self.origin, self.span, self.allocated = fd, origin, 0, origin + size
         self.prot = PROT_READ | PROT_WRITE if writable else PROT_READ
-        self.appending = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND != 0
+        self.appending = descriptor_flags(fd) & O_APPEND != 0
         self.readonly, self.mapped, self.visible = not writable, True, True
         self.dirty, self.release_at = PY_SSIZE_T_MAX, PY_SSIZE_T_MAX  # kinds set dirty themselves
         if reserve:

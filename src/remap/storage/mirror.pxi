@@ -7,7 +7,6 @@ cdef struct RingHeader:  # a shared ring's first page; every field is read and w
     long long magic, version, size, head, tail
 
 cdef long long RING_MAGIC = 0x31474e4970616d65  # b"emapRNG1", little-endian
-cdef str RING_FORMAT = "=5q"
 
 
 @cython.final
@@ -32,14 +31,16 @@ cdef class MirrorStorage:
     @staticmethod
     cdef MirrorStorage create(Py_ssize_t size, bint shared):
         cdef MirrorStorage storage = MirrorStorage.__new__(MirrorStorage)
-        storage.fd = os.memfd_create("remap.Ring", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        storage.fd = remap_memfd(b"remap.Ring", 0)
+        if storage.fd < 0:
+            raise_errno(errno, "memfd_create failed")
         storage.origin = PAGE if shared else 0
         allocate_file(storage.fd, 0, storage.origin + size)
-        if shared:  # its size is fixed for good: no peer can shrink or grow it under the other
-            fcntl.fcntl(storage.fd, fcntl.F_ADD_SEALS,
-                        fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
-        else:  # it only grows: nobody holding its descriptor can cut it short under us (SIGBUS)
-            fcntl.fcntl(storage.fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+        # A shared ring's size is fixed for good: no peer can shrink or grow it under the other.
+        # A private one only grows: nobody holding its descriptor can cut it short (SIGBUS).
+        if fcntl(storage.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL | (
+                F_SEAL_GROW if shared else 0)) != 0:
+            raise_errno(errno, "sealing a ring's memfd failed")
         storage.map_twice(size)
         if shared:
             storage.header.size, storage.header.version = size, 1
@@ -50,23 +51,18 @@ cdef class MirrorStorage:
     cdef MirrorStorage attach(int fd):
         """Map a shared ring another process made, from its (owned) descriptor."""
         cdef MirrorStorage storage = MirrorStorage.__new__(MirrorStorage)
+        cdef RingHeader header
         storage.fd, storage.origin = fd, PAGE
-        try:
-            seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS)
-        except OSError:  # not a memfd
-            seals = 0
-        if seals & (fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW) != fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW:
+        if remap_seals(fd) & (F_SEAL_SHRINK | F_SEAL_GROW) != F_SEAL_SHRINK | F_SEAL_GROW:
             raise ValueError("refusing to attach: not a shared remap.Ring sealed against resizing")
-        file_size = os.fstat(fd).st_size
-        raw = os.pread(fd, struct.calcsize(RING_FORMAT), 0)
-        if len(raw) < struct.calcsize(RING_FORMAT):
-            raise ValueError(f"not a shared remap.Ring: {file_size} bytes, no header page")
-        magic, version, size, head, tail = struct.unpack(RING_FORMAT, raw)
-        if magic != RING_MAGIC or version != 1:
+        cdef Py_ssize_t total = file_size(fd)
+        if remap_read_exactly(fd, &header, sizeof(RingHeader), 0) != 0:
+            raise ValueError(f"not a shared remap.Ring: {total} bytes, no header page")
+        if header.magic != RING_MAGIC or header.version != 1:
             raise ValueError("not a shared remap.Ring (bad header magic)")
-        if not 0 < size == file_size - PAGE or size % PAGE:
-            raise ValueError(f"corrupt ring header: size {size} for a file of {file_size} bytes")
-        storage.map_twice(size)
+        if not 0 < header.size == total - PAGE or header.size % PAGE:
+            raise ValueError(f"corrupt ring header: size {header.size} for a file of {total} bytes")
+        storage.map_twice(header.size)
         return storage
 
     cdef int map_twice(self, Py_ssize_t size) except -1:

@@ -125,7 +125,7 @@ cdef class SecretStorage(Storage):
     cdef int protect(self, char *start, Py_ssize_t size) except -1:
         """Lock, keep out of dumps and wipe on fork; raise, or record less if not strict."""
         if self.secretmem:  # the kernel locks secretmem and leaves it out of dumps itself
-            self.obtained.update(locked=True, no_dump=True, secretmem=True)
+            self.obtained["locked"] = self.obtained["no_dump"] = self.obtained["secretmem"] = True
             self.advise(start, size, MADV_DONTFORK, "wipe_on_fork")  # a child gets no mapping
             return 0
         if mlock(start, size) != 0:

@@ -5,44 +5,35 @@
 cdef struct Header:  # the first page's start; every field is read and written atomically
     long long magic, version, length, size, generation, dirty, max_size
 
-cdef str HEADER_FORMAT = "=7q"                  # the header as struct reads it: 7 native 64-bit ints
 cdef long long HEADER_MAGIC = 0x3142537061706572  # b"remapSB1", little-endian
 cdef long long HEADER_VERSION = 1
 
 
 cdef int open_memfd() except -1:
     """A new memfd, sealed so that no process can ever shrink it."""
-    fd = os.memfd_create("remap.SharedBuffer", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
-    try:
-        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
-    except BaseException:
-        os.close(fd)
-        raise
+    cdef int fd = remap_memfd(b"remap.SharedBuffer", F_SEAL_SHRINK | F_SEAL_SEAL)
+    if fd < 0:
+        raise_errno(errno, "memfd_create failed")
     return fd
 
 
 cdef int check_unshrinkable(int fd) except -1:
     """ValueError unless fd is a memfd sealed against shrinking (then no peer can cause SIGBUS)."""
-    try:
-        seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS)
-    except OSError:
-        seals = 0
-    if not seals & fcntl.F_SEAL_SHRINK:
+    if not remap_seals(fd) & F_SEAL_SHRINK:
         raise ValueError("refusing to attach: the descriptor is not a memfd sealed with "
                          "F_SEAL_SHRINK, so another process could shrink it under us (SIGBUS)")
     return 0
 
 
-cdef object read_header(int fd):
-    """The header's fields, read without mapping anything; ValueError if it is not one."""
-    file_size = os.fstat(fd).st_size
-    raw = os.pread(fd, struct.calcsize(HEADER_FORMAT), 0) if file_size >= PAGE else b""
-    if len(raw) < struct.calcsize(HEADER_FORMAT):
-        raise ValueError(f"not a remap.SharedBuffer: {file_size} bytes, no header page")
-    fields = struct.unpack(HEADER_FORMAT, raw)
-    if fields[0] != HEADER_MAGIC or fields[1] != HEADER_VERSION:
+cdef Py_ssize_t read_header(int fd, Header *header) except -1:
+    """Read the header without mapping anything; return the file's size. ValueError if it is
+    not one."""
+    cdef Py_ssize_t size = file_size(fd)
+    if size < PAGE or remap_read_exactly(fd, header, sizeof(Header), 0) != 0:
+        raise ValueError(f"not a remap.SharedBuffer: {size} bytes, no header page")
+    if header.magic != HEADER_MAGIC or header.version != HEADER_VERSION:
         raise ValueError("not a remap.SharedBuffer (or another version): bad header magic")
-    return file_size, fields
+    return size
 
 
 @cython.final
@@ -80,14 +71,17 @@ cdef class SharedStorage(FileBackedStorage):
         """Map shared memory another process made, from its (owned) descriptor."""
         cdef SharedStorage storage = SharedStorage.__new__(SharedStorage)
         storage.fd, storage.name, storage.guarded = fd, name, name is not None
+        cdef Header header
         if name is None:
             check_unshrinkable(fd)
-        file_size, (_, _, length, size, _, dirty, max_size) = read_header(fd)
-        if not 0 <= length <= size <= file_size - PAGE or max_size and not size <= max_size:
-            raise ValueError(f"corrupt header: length {length}, size {size}, max_size "
-                             f"{max_size}, for a file of {file_size} bytes")
-        storage.map_file(fd, PAGE, size, max_size, True)
-        storage.known_size, storage.dirty = size, min(max(dirty, length), size)
+        cdef Py_ssize_t total = read_header(fd, &header)
+        if not 0 <= header.length <= header.size <= total - PAGE or (
+                header.max_size and not header.size <= header.max_size):
+            raise ValueError(f"corrupt header: length {header.length}, size {header.size}, "
+                             f"max_size {header.max_size}, for a file of {total} bytes")
+        storage.map_file(fd, PAGE, header.size, header.max_size, True)
+        storage.known_size = header.size
+        storage.dirty = min(max(header.dirty, header.length), header.size)
         storage.peers = True
         return storage
 
@@ -112,11 +106,11 @@ cdef class SharedStorage(FileBackedStorage):
 
     cdef int check_size(self, long long size) except -1:
         """Accept a size a peer published if the memory really is that large (it cannot shrink)."""
-        file_size = os.fstat(self.fd).st_size
-        if not self.known_size < size <= file_size - PAGE or (
+        cdef Py_ssize_t total = file_size(self.fd)
+        if not self.known_size < size <= total - PAGE or (
                 self.reserved and PAGE + size > self.reserved):
             raise ValueError(f"corrupt shared header: size {size} (known {self.known_size}, file "
-                             f"{file_size} bytes; another process wrote garbage into it)")
+                             f"{total} bytes; another process wrote garbage into it)")
         self.known_size = size
         self.allocated = max(self.allocated, PAGE + size)  # a peer allocated it before publishing
         return 0
