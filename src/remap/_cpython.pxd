@@ -7,7 +7,6 @@ cdef extern from "<string.h>" nogil:
     void *memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len)
     void *memrchr(const void *s, int c, size_t n)
 
-ctypedef PyObject *(*newfunc_pointer)(PyTypeObject *, PyObject *, PyObject *) noexcept
 ctypedef int (*initproc)(PyObject *, PyObject *, PyObject *) except -1
 
 cdef extern from "Python.h":
@@ -24,12 +23,9 @@ cdef extern from "Python.h":
     ctypedef struct SlotTable "PyTypeObject":  # the slots remap sets or reads after PyType_Ready
         PySequenceMethods *tp_as_sequence
         PyObject *tp_dict
-        newfunc_pointer tp_new
         initproc tp_init
         destructor tp_dealloc
-        destructor tp_finalize
         iternextfunc tp_iternext
-        void (*tp_free)(void *o) noexcept
     void PyType_Modified(PyTypeObject *type)
     const int PY_VERSION_HEX
     ctypedef struct PyMethodDef:

@@ -1,24 +1,13 @@
 # BufferIO: io.BytesIO's behaviour on a Buffer, so a growing file never copies what it holds. A
-# type of io's own family, as BytesIO is (remap._io registers it as an io.BufferedIOBase): the
-# file object holds the position, the shared bytes and the Buffer; every method runs in C.
-
-
-cdef extern from *:
-    """
-    typedef struct { PyObject_HEAD PyObject *dict; PyObject *weakreflist; } remap_iobase;
-    """
-    ctypedef struct remap_iobase:  # an _io._IOBase object: its __dict__ and weak references
-        PyObject *dict
-        PyObject *weakreflist
-
-
-cdef extern from *:  # Cython checks the size at import: the same from 3.11 to 3.15
-    ctypedef class _io._IOBase [object remap_iobase]:
-        pass
+# C type of its own on object (remap._io registers it as an io.BufferedIOBase, so isinstance
+# with io's classes holds as for BytesIO): the file object holds the position, the shared bytes
+# and the Buffer; every method runs in C. Not a subclass of io's _IOBase: that is a heap type
+# from 3.12 on, and a static type built on it breaks CPython's invariants (its private methods
+# look the io module up through the type, the collector visits a subclass's type twice).
 
 
 @cython.auto_pickle(False)  # pickled as BytesIO is: __getstate__ and __setstate__
-cdef class BufferIO(_IOBase):
+cdef class BufferIO:
     """BufferIO(initial_bytes=None)
 --
 
@@ -29,6 +18,8 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
     place and leaves it open on close().
     """
 
+    cdef dict __dict__
+    cdef object __weakref__
     cdef Buffer buffer_           # the one passed in or copied into, else made by the first write
     cdef bint initialized         # __init__ ran: until then every method raises ValueError
     cdef Py_ssize_t position_
@@ -83,6 +74,54 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
         """The next line."""
         return self._next_line()
 
+    # -- what io's IOBase gives every file --
+
+    def __enter__(self):
+        self._check_open()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __iter__(self):
+        return self
+
+    def flush(self):
+        """Nothing to write out (ValueError if the file is closed)."""
+        self._check_open()
+
+    def isatty(self):
+        """False: a file in memory is no terminal (ValueError if the file is closed)."""
+        self._check_open()
+        return False
+
+    def fileno(self):
+        """io.UnsupportedOperation: a file in memory has no descriptor."""
+        from io import UnsupportedOperation
+        raise UnsupportedOperation("fileno")
+
+    def writelines(self, lines, /):
+        """Write each bytes-like object lines yields, through write() (a subclass's, if it has one)."""
+        self._check_open()
+        for line in lines:
+            self.write(line)
+
+    def _checkClosed(self):
+        """io's private check: ValueError if the file is closed."""
+        self._check_open()
+
+    def _checkReadable(self):
+        """io's private check: True, or ValueError if the file is closed."""
+        self._check_open()
+        return True
+
+    _checkWritable = _checkSeekable = _checkReadable
+
+    cdef inline int _check_open(self) except -1:
+        cdef Py_ssize_t length
+        self._bytes(&length)
+        return 0
+
     def detach(self):
         """io.UnsupportedOperation: a file in memory has no raw stream to hand back."""
         from io import UnsupportedOperation
@@ -94,7 +133,7 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
 
     def __getstate__(self):
         """(the bytes, the position, the instance's attributes or None), as BytesIO pickles."""
-        return self.getvalue(), self.tell(), dict(self.__dict__) or None
+        return self.getvalue(), self.tell(), dict(getattr(self, "__dict__")) or None
 
     def __setstate__(self, state):
         """Restore what __getstate__ gave, checking it as BytesIO does."""
@@ -114,7 +153,7 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
             raise TypeError(f"a bytes-like object is required, not '{type(value).__name__}'")
         BufferIO.__init__(self, value if type(value) is bytes else bytes(memoryview(value)))
         self.position_ = position
-        self.__dict__.update(attributes or {})
+        getattr(self, "__dict__").update(attributes or {})
 
     cdef int _release(self) except -1:
         """Drop the bytes: free an owned buffer (BufferError while exported), forget shared ones."""

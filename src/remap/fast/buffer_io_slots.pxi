@@ -160,61 +160,41 @@ cdef extern from "Python.h":
     object PyDescr_NewWrapper(PyTypeObject *cls, wrapperbase *base, void *wrapped)
 
 
-cdef void no_finalizer(PyObject *file) noexcept:
-    """What a subclass of BufferIO finalizes with: nothing (see below)."""
-
-
-cdef object slot_wrapper(str name, void *function):
+cdef object slot_wrapper(object owner, str name, void *function):
     """A descriptor of BufferIO's for the slot named name, wrapping function, as PyType_Ready
-    makes one: a subclass then takes function for that slot, not a lookup of name per call."""
-    inherited = getattr(_IOBase, name)  # _IOBase's or object's slot wrapper for that slot
+    makes one: a subclass then takes function for that slot, not a lookup of name per call.
+    owner is a type whose own name attribute is a slot wrapper for that slot."""
+    inherited = getattr(owner, name)
     if type(inherited) is not type(object.__init__):
-        raise TypeError(f"{name} is not a slot wrapper on io's _IOBase")
+        raise TypeError(f"{name} is not a slot wrapper of {owner.__name__}")
     return PyDescr_NewWrapper(<PyTypeObject *>BufferIO,
                               (<SlotWrapper *><PyObject *>inherited).d_base, function)
 
 
 cdef int install_c_paths() except -1:
-    """Put the C methods, the closed getter and slot wrappers for iteration and finalization
+    """Put the C methods, the closed getter and slot wrappers for iteration and initialization
     (Cython's __next__ method would send a subclass's iteration through a lookup per line,
-    _IOBase's finalizer would close a subclass's files, Cython's __init__ would parse its
-    arguments the slow way) into BufferIO's dict."""
+    Cython's __init__ would parse its arguments the slow way) into BufferIO's dict."""
     cdef dict methods = <dict>(<SlotTable *>BufferIO).tp_dict
     for i in range(BUFFERIO_METHOD_COUNT):
         methods[BUFFERIO_METHODS[i].ml_name.decode()] = (
             PyDescr_NewMethod(<PyTypeObject *>BufferIO, &BUFFERIO_METHODS[i]))
     methods["closed"] = PyDescr_NewGetSet(<PyTypeObject *>BufferIO, &CLOSED_GETTER)
-    methods["__next__"] = slot_wrapper("__next__", <void *>(<SlotTable *>BufferIO).tp_iternext)
-    methods["__del__"] = slot_wrapper("__del__", <void *>no_finalizer)
-    methods["__init__"] = slot_wrapper("__init__", <void *>init_file)
+    methods["__next__"] = slot_wrapper(type(iter(())), "__next__",
+                                       <void *>(<SlotTable *>BufferIO).tp_iternext)
+    methods["__init__"] = slot_wrapper(object, "__init__", <void *>init_file)
     PyType_Modified(<PyTypeObject *>BufferIO)
     return 0
 
 
 
-# No finalizer (io's, which BufferIO and its subclasses would inherit, closes the file, which
-# fails while its bytes are exported, and costs a call per file): nothing needs flushing or
-# closing, the bytes go with the last reference. A subclass finalizes with no_finalizer.
-# io's _IOBase takes no arguments on 3.12 on (object.__new__ refuses them): BufferIO's tp_new
-# passes none on (__init__ takes them). BufferIO frees its files as BytesIO does, not through
-# Cython's deallocator and io's (which run the finalizer check, untrack twice and, from 3.12,
-# drop a reference to the type as io's heap types do).
+# BufferIO's tp_init: a new file of bytes or nothing starts without parsing arguments.
 cdef extern from "Python.h":
-    void PyObject_GC_UnTrack(PyObject *o)
-    void PyObject_ClearWeakRefs(PyObject *o)
-    void Py_XDECREF(PyObject *o)
     Py_ssize_t tuple_size "PyTuple_GET_SIZE"(PyObject *o)
     PyObject *tuple_item "PyTuple_GET_ITEM"(PyObject *o, Py_ssize_t index)  # borrowed
     PyTypeObject PyBytes_Type
 
-cdef tuple NO_ARGUMENTS = ()
 cdef initproc CYTHON_INIT_FILE = (<SlotTable *>BufferIO).tp_init
-cdef newfunc_pointer CYTHON_NEW_FILE = (<SlotTable *>BufferIO).tp_new
-
-
-cdef PyObject *new_file(PyTypeObject *cls, PyObject *args, PyObject *kwargs) noexcept:
-    """BufferIO's tp_new: Cython's, with no arguments for io's base."""
-    return CYTHON_NEW_FILE(cls, <PyObject *>NO_ARGUMENTS, NULL)
 
 
 cdef int init_file(PyObject *file, PyObject *args, PyObject *kwargs) except -1:
@@ -233,25 +213,5 @@ cdef int init_file(PyObject *file, PyObject *args, PyObject *kwargs) except -1:
     return 0
 
 
-cdef void free_file(PyObject *dying) noexcept:
-    """BufferIO's tp_dealloc: untrack, clear weak references, free the object, then drop what it
-    held (the object is gone before any of that can run code). Pointers only: a reference to a
-    dying object would deallocate it again."""
-    cdef remap_iobase *base = <remap_iobase *>dying
-    PyObject_GC_UnTrack(dying)
-    if base.weakreflist != NULL:
-        PyObject_ClearWeakRefs(dying)
-    cdef PyObject *buffer = <PyObject *>(<BufferIO>dying).buffer_
-    cdef PyObject *shared = <PyObject *>(<BufferIO>dying).shared_bytes
-    cdef PyObject *attributes = base.dict
-    (<SlotTable *>type_of(dying)).tp_free(dying)
-    Py_XDECREF(buffer)
-    Py_XDECREF(shared)
-    Py_XDECREF(attributes)
-
-
-(<SlotTable *>BufferIO).tp_new = new_file
 (<SlotTable *>BufferIO).tp_init = init_file
-(<SlotTable *>BufferIO).tp_dealloc = free_file
-(<SlotTable *>BufferIO).tp_finalize = NULL
 install_c_paths()  # after the slots above: its wrappers name them
