@@ -418,10 +418,11 @@ cdef class BufferCore:
 
     # -- the receive shape: spare capacity handed out, then committed --
 
-    cdef object _writable(self, Py_ssize_t n):
+    cdef object _writable(self, SpareView spare, Py_ssize_t n):
         """A writable memoryview of n bytes (0: all spare capacity, at least one page's worth)
-        past the end, which pins the buffer while it lives. Bytes that could still hold another
-        buffer's data (a cached mapping's, malloc's) are zeroed first: never seen here."""
+        past the end, which pins the buffer from now on, through spare (made by the caller
+        before its checks: an allocation can run a collection). Bytes that could still hold
+        another buffer's data (a cached mapping's, malloc's) are zeroed first: never seen here."""
         cdef Py_ssize_t known_zero, own, stale_end
         self._room(self.length + max(n, 1))
         if n == 0:
@@ -437,9 +438,8 @@ cdef class BufferCore:
         self.spare_serial, self.spare_base = self.storage.serial, self.storage.base
         self.spare_end = start + n
         self.spare_high = max(high, start + n)
-        cdef SpareView spare = SpareView.__new__(SpareView)
-        spare.buffer, spare.start, spare.length = self, start, n
-        return memoryview(spare)
+        spare.pin(self, start, n)
+        return memoryview(spare)  # it may run a collection: the bytes are pinned already
 
     cdef inline bint _spare_is_current(self) noexcept:
         """True while the bytes writable() handed out are still where it handed them out."""
@@ -494,21 +494,33 @@ cdef class BufferCore:
 @cython.internal
 cdef class SpareView:
     """A Buffer's spare bytes handed out by writable(): exported once, writable, and counted
-    among the Buffer's exports, so the bytes cannot move while the memoryview lives."""
+    among the Buffer's exports from the moment they are chosen (before the memoryview over them
+    is allocated) until that memoryview releases them, so the bytes cannot move meanwhile."""
 
-    cdef BufferCore buffer
+    cdef BufferCore buffer  # the pinned Buffer, or None: not yet pinned, or released
     cdef char *start
     cdef Py_ssize_t length
     cdef bint exported
 
+    cdef void pin(self, BufferCore buffer, char *start, Py_ssize_t length) noexcept:
+        self.buffer, self.start, self.length = buffer, start, length
+        buffer.exports_ += 1
+        buffer.spare_views += 1
+
+    cdef void unpin(self) noexcept:
+        if self.buffer is not None:
+            self.buffer.exports_ -= 1
+            self.buffer.spare_views -= 1
+            self.buffer = None
+
     def __getbuffer__(self, Py_buffer *buffer, int flags):
-        if self.exported:
+        if self.exported or self.buffer is None:
             raise BufferError("a writable() view is exported once: call writable() again")
         PyBuffer_FillInfo(buffer, self, self.start, self.length, 0, flags)
         self.exported = True
-        self.buffer.exports_ += 1
-        self.buffer.spare_views += 1
 
     def __releasebuffer__(self, Py_buffer *buffer):
-        self.buffer.exports_ -= 1
-        self.buffer.spare_views -= 1
+        self.unpin()
+
+    def __dealloc__(self):
+        self.unpin()  # never exported: its memoryview failed to be made

@@ -156,10 +156,11 @@ cdef class Buffer(BufferCore):
         """A writable memoryview of n bytes past the end (0: all the spare capacity), growing the
         capacity first; write into it, then commit(k). It pins the buffer while it lives."""
         cdef Py_ssize_t wanted = size_arg(n, "n")
+        cdef SpareView spare = SpareView.__new__(SpareView)  # may run a collection: first
         self._sync_writable()
         if wanted > self.max_size_ - self.length:
             raise MemoryError(f"{wanted} more bytes do not fit in this buffer's max_size")
-        return self._writable(wanted)
+        return self._writable(spare, wanted)
 
     @cython.critical_section
     def commit(self, n, /):
@@ -470,14 +471,18 @@ cdef class Buffer(BufferCore):
         (a slice, copy or sum of a secret buffer is secret too)."""
         if not self.storage.secret:  # the common case, without a virtual call
             return Buffer.from_memory(src, n)
-        cdef Storage sibling = self.storage.sibling()
-        cdef Buffer result = Buffer.__new__(Buffer)
-        result._start_over(sibling, 0)
-        if src == NULL:
-            result._set_length(n)
-        else:
-            result._append_bytes(src, n)
-        return result
+        self.exports_ += 1  # a pin: making the copy's storage can run a collection
+        try:
+            sibling = self.storage.sibling()
+            result = Buffer.__new__(Buffer)
+            (<Buffer>result)._start_over(sibling, 0)
+            if src == NULL:
+                (<Buffer>result)._set_length(n)
+            else:
+                (<Buffer>result)._append_bytes(src, n)
+            return result
+        finally:
+            self.exports_ -= 1
 
     @staticmethod
     cdef Buffer from_memory(const char *src, Py_ssize_t n):

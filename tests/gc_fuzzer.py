@@ -1,0 +1,349 @@
+"""A collection at every allocation of every public method: the fuzzer of remap's one rule.
+
+For each public method of each type (enumerated from dir(), so a new method must be given
+arguments here before the fuzzer passes), and each mutation of the same object (resize up and
+down, clear, close, consume from the front, grow past capacity, initialize again, take or
+release an export), it runs the method with a garbage cycle pending whose __del__ performs the
+mutation, and a collection forced at the method's n-th allocation, for n = 1..depth. Then:
+the result and the bytes left equal what a bytearray (BytesIO) model gives for the method and
+the mutation in some order, or for one of them alone if the other raised a clean exception;
+every view the method or the mutation left alive reads and writes inside its object. A signal
+kills the child the test runs this in.
+
+python tests/gc_fuzzer.py KIND [MUTATION] [--deep]: KIND is buffer, secret, reserved, shared,
+bufferio or ring; prints one line per finding and "checked N" at the end.
+"""
+
+import ctypes
+import gc
+import io
+import sys
+
+import remap
+
+MiB = 1 << 20
+CLEAN = (BufferError, ValueError, IndexError, MemoryError, TypeError, OverflowError, RuntimeError,
+         io.UnsupportedOperation)
+SEED = bytes(range(48, 122)) * 40  # 2,960 bytes: a heap region, and text to search
+
+
+class Trap:
+    """A garbage cycle whose __del__ runs a mutation once, when a collection finds it."""
+
+    def __init__(self, mutation, log):
+        self.mutation, self.log, self.me = mutation, log, self
+
+    def __del__(self):
+        mutation, self.mutation = self.mutation, None
+        if mutation is None:
+            return
+        try:
+            self.log.append(mutation())
+        except CLEAN as error:
+            self.log.append(("refused", type(error)))
+
+
+# -- what a result is, as compared with the model's --
+
+def shape(value):
+    """A result as plain data: bytes-likes as bytes, containers of them as lists."""
+    if isinstance(value, (remap.Buffer, bytearray, bytes)):
+        return ("bytes", bytes(value))
+    if isinstance(value, memoryview):
+        return ("view", len(value))
+    if isinstance(value, tuple) and value[:1] in (("view",), ("object",)):
+        return value  # a model's word for a view or an object
+    if isinstance(value, (list, tuple)):
+        return ("list", tuple(shape(item) for item in value))
+    if isinstance(value, (int, bool, str, float, type(None))):
+        return value
+    return ("object", type(value).__name__)
+
+
+def view_span(view):
+    """(start, end) addresses of a live memoryview's bytes."""
+    if view.nbytes == 0:
+        return None
+    if view.readonly:
+        import numpy as np
+        start = np.frombuffer(view, "u1").ctypes.data
+    else:
+        start = ctypes.addressof(ctypes.c_char.from_buffer(view))
+    return start, start + view.nbytes
+
+
+# -- Buffer: the methods, their arguments, and bytearray's answer --
+
+def buffer_calls():
+    """name -> (call on a Buffer, call on the bytearray model, or None: the same call)."""
+    same = {
+        "append": ((65,), None), "capitalize": ((), None), "center": ((4000,), None),
+        "clear": ((), None), "copy": ((), None), "count": ((b"ab",), None),
+        "decode": (("latin-1",), None), "endswith": ((b"yz",), None),
+        "expandtabs": ((), None), "extend": ((b"tail" * 300,), None), "find": ((b"xyz",), None),
+        "hex": ((), None), "index": ((b"0",), None), "insert": ((3, 66), None),
+        "isalnum": ((), None), "isalpha": ((), None), "isascii": ((), None),
+        "isdigit": ((), None), "islower": ((), None), "isspace": ((), None),
+        "istitle": ((), None), "isupper": ((), None), "join": (([b"a", b"b"],), None),
+        "ljust": ((4000,), None), "lower": ((), None), "lstrip": ((b"01",), None),
+        "partition": ((b"5",), None), "pop": ((), None), "remove": ((50,), None),
+        "removeprefix": ((b"01",), None), "removesuffix": ((b"yz",), None),
+        "replace": ((b"a", b"AA"),  None), "reverse": ((), None), "rfind": ((b"0",), None),
+        "rindex": ((b"0",), None), "rjust": ((4000,), None), "rpartition": ((b"5",), None),
+        "rsplit": ((b"9",), None), "rstrip": ((b"y",), None), "split": ((b"9",), None),
+        "splitlines": ((), None), "startswith": ((b"01",), None), "strip": ((b"0",), None),
+        "swapcase": ((), None), "title": ((), None), "translate": ((None, b"0"), None),
+        "upper": ((), None), "zfill": ((4000,), None),
+        "__add__": ((b"sum",), None), "__contains__": ((b"xyz",), None),
+        "__delitem__": ((slice(1, 9),), None), "__eq__": ((SEED,), None),
+        "__ge__": ((b"a",), None), "__getitem__": ((slice(3, 2000),), None),
+        "__gt__": ((b"a",), None), "__iadd__": ((b"more" * 1000,), None),
+        "__imul__": ((3,), None), "__le__": ((b"a",), None), "__len__": ((), None),
+        "__lt__": ((b"a",), None), "__mul__": ((2,), None), "__ne__": ((b"",), None),
+        "__rmul__": ((2,), None), "__setitem__": ((slice(2, 7), b"new bytes" * 200), None),
+        "__mod__": (((),), None),
+    }
+    own = {
+        "resize": ((5 * MiB,), lambda m, n: m.extend(bytes(n - len(m))) if n > len(m) else m.__delitem__(slice(n, None))),
+        "take_bytes": ((100,), lambda m, n: (bytes(m[:n]), m.__delitem__(slice(None, n)))[0]),
+        "write_at": ((10, b"written" * 700), lambda m, at, data: (m.extend(bytes(max(at - len(m), 0))), m.__setitem__(slice(at, at + len(data)), data), len(data))[2]),
+        "reserve": ((3 * MiB,), lambda m, n: None),
+        "shrink_to_fit": ((), lambda m: None),
+        "writable": ((5000,), lambda m, n: ("view", n)),
+        "commit": ((0,), lambda m, n: None),
+        "view": ((0, None), lambda m, offset, length: ("object", "View")),
+        "pinned": ((), lambda m: ("object", "View")),
+        "__bytes__": ((), lambda m: bytes(m)),
+        "__iter__": ((), lambda m: ("object", "ByteIterator")),
+        "__copy__": ((), lambda m: bytes(m)), "__deepcopy__": (({},), lambda m, memo: bytes(m)),
+        "__reduce_ex__": ((2,), lambda m, protocol: (("object", "type"), (bytes(m),), None)),
+    }
+    calls = {}
+    for name, (args, model) in {**same, **own}.items():
+        calls[name] = (args, model)
+    return calls
+
+
+# Methods that take no part: properties, constructors of other objects, the class's own.
+BUFFER_SKIP = {"address", "capacity", "closed", "exports", "mapped", "max_size", "protection",
+               "fromhex", "maketrans", "asarray", "close", "__enter__", "__exit__", "__init__",
+               "__new__", "__repr__", "__str__", "__sizeof__", "__alloc__", "__reduce__",
+               "__getstate__", "__format__", "__dir__", "__class__", "__delattr__",
+               "__getattribute__", "__setattr__", "__init_subclass__", "__subclasshook__",
+               "__hash__", "__radd__", "__rmod__", "__buffer__", "__release_buffer__",
+               "__class_getitem__", "fileno", "unlink", "attach", "name", "flush"}
+
+
+def public_methods(cls, skip):
+    return sorted(name for name in dir(cls) if callable(getattr(cls, name, None))
+                  and name not in skip and (not name.startswith("_") or name.startswith("__")))
+
+
+def buffer_mutations(obj, keep):
+    """name -> a function that mutates obj and returns what the model does for it."""
+    def resize_up():
+        obj.resize(len(obj) + 3 * MiB)
+        return ("model", lambda m: m.extend(bytes(3 * MiB)))
+
+    def resize_down():
+        n = len(obj) // 2
+        obj.resize(n)
+        return ("model", lambda m: m.__delitem__(slice(n, None)))
+
+    def clear():
+        obj.clear()
+        return ("model", lambda m: m.clear())
+
+    def close():
+        obj.close()
+        return ("closed", None)
+
+    def consume():
+        del obj[:10]
+        return ("model", lambda m: m.__delitem__(slice(None, 10)))
+
+    def past_capacity():
+        extra = b"p" * (obj.capacity - len(obj) + 1)
+        obj.extend(extra)
+        return ("model", lambda m: m.extend(extra))
+
+    def again():
+        obj.__init__(b"fresh" * 30)
+        return ("model", lambda m: (m.clear(), m.extend(b"fresh" * 30)))
+
+    def take_export():
+        keep.append(memoryview(obj))
+        return ("model", lambda m: None)
+
+    def release_export():
+        for view in keep:
+            view.release()
+        return ("model", lambda m: None)
+
+    return {f.__name__: f for f in (resize_up, resize_down, clear, close, consume, past_capacity,
+                                    again, take_export, release_export)}
+
+
+def buffer_factories():
+    return {
+        "buffer": lambda: remap.Buffer(SEED),
+        "large": lambda: remap.Buffer(SEED * 100),
+        "secret": lambda: remap.Buffer(SEED, secret=True, strict=False),
+        "reserved": lambda: remap.Buffer(SEED, max_size=64 * MiB),
+        "shared": lambda: shared_with(SEED),
+    }
+
+
+def shared_with(data):
+    shared = remap.SharedBuffer()
+    shared += data
+    return shared
+
+
+def run_model(model_bytes, call, args, mutation_ops, method_first):
+    """(result shape, final bytes or "closed") of the method and the mutation in one order."""
+    model = bytearray(model_bytes)
+    result = None
+    steps = ["method", "mutation"] if method_first else ["mutation", "method"]
+    closed = False
+    for step in steps:
+        if step == "mutation" and mutation_ops is not None:
+            kind, op = mutation_ops
+            if kind == "closed":
+                closed = True
+            else:
+                op(model)
+        elif step == "method":
+            if closed:
+                return ("raised", ValueError), "closed"
+            try:
+                result = shape(call(model, *args))
+            except CLEAN as error:
+                result = ("raised", type(error))
+    return result, "closed" if closed else bytes(model)
+
+
+def check_views(obj, views, findings, where):
+    """Every live view reads and writes inside its object's current memory."""
+    for view in views:
+        if not isinstance(view, memoryview):
+            continue
+        try:
+            span = view_span(view)
+        except ValueError:  # released
+            continue
+        try:
+            closed = obj.closed
+            start = obj.address - 0
+            end = start + obj.capacity if not closed else 0
+        except ValueError:
+            closed, start, end = True, 0, 0
+        if span and (closed or not start <= span[0] <= span[1] <= end):
+            findings.append(f"{where}: a live view at {span} lies outside the object's memory "
+                            f"[{start:#x}, {end:#x})")
+            continue
+        if span and not view.readonly:
+            view[0] = view[0]
+            view[-1] = view[-1]
+
+
+def fuzz_buffer(kind, mutation_names, depth):
+    findings, checked = [], 0
+    make = buffer_factories()[kind]
+    calls = buffer_calls()
+    methods = public_methods(type(make()), BUFFER_SKIP)
+    for name in methods:
+        if name not in calls:
+            findings.append(f"{name}: a public method the fuzzer has no arguments for")
+    for name in methods:
+        if name not in calls:
+            continue
+        args, model_call = calls[name]
+        model = model_call or (lambda m, *a, name=name: getattr(m, name)(*a))
+        for mutation in mutation_names:
+            for n in range(1, depth + 1):
+                checked += 1
+                finding = one_round(make, name, args, model, mutation, n)
+                if finding:
+                    findings.append(f"{kind}.{name} with {mutation} at allocation {n}: {finding}")
+                    break
+    return findings, checked
+
+
+def one_round(make, name, args, model, mutation, n):
+    """One method call with mutation at the n-th allocation; a finding, or None."""
+    obj = make()
+    keep, log, views = [], [], []
+    if mutation == "release_export":
+        keep.append(memoryview(obj))
+    start_bytes = bytes(obj)
+    mutations = buffer_mutations(obj, keep)
+    gc.collect()
+    Trap(mutations[mutation], log)
+    threshold = gc.get_threshold()
+    gc.set_threshold(gc.get_count()[0] + n)
+    try:
+        result = getattr(obj, name)(*args)
+        outcome = shape(result)
+        views.append(result)
+    except CLEAN as error:
+        outcome, result = ("raised", type(error)), None
+    finally:
+        gc.set_threshold(*threshold)
+    gc.collect()  # the trap fires now if the method made no n-th allocation
+    if isinstance(result, remap.Buffer) and result is not obj:
+        views.append(None)
+    fired = log[0] if log else ("refused", None)
+    ops = None if fired[0] == "refused" else fired
+    try:
+        final = "closed" if obj.closed else bytes(obj)
+    except ValueError:
+        final = "closed"
+    expected = {run_model(start_bytes, model, args, ops, True),
+                run_model(start_bytes, model, args, ops, False)} if ops else {
+                run_model(start_bytes, model, args, None, True)}
+    if raised(outcome):  # a clean exception: then only the mutation, or nothing, happened
+        expected |= {(outcome, run_model(start_bytes, lambda m: None, (), ops, True)[1])}
+    actual = (outcome, final)
+    check_views(obj, views + keep, findings := [], "views")
+    for view in keep:
+        view.release()
+    if findings:
+        return findings[0]
+    if not any(actual == option or options_match(actual, option) for option in expected):
+        return f"outcome {brief(actual)} is none of {[brief(e) for e in expected]}"
+    return None
+
+
+def raised(outcome):
+    return isinstance(outcome, tuple) and outcome[:1] == ("raised",)
+
+
+def options_match(actual, option):
+    """A view's or an object's result stands for itself: its kind is what is compared."""
+    (outcome, final), (want, want_final) = actual, option
+    kinds = (("view",), ("object",))
+    return (final == want_final and isinstance(outcome, tuple) and isinstance(want, tuple)
+            and outcome[:1] in kinds and outcome[:1] == want[:1])
+
+
+def brief(value):
+    text = repr(value)
+    return text if len(text) < 160 else text[:150] + "...]"
+
+
+def main(argv):
+    deep = "--deep" in argv
+    words = [word for word in argv if not word.startswith("--")]
+    kind = words[0]
+    depth = 12 if deep else 4
+    names = list(buffer_mutations(None, []))
+    mutation_names = [words[1]] if len(words) > 1 else names
+    findings, checked = fuzz_buffer(kind, mutation_names, depth)
+    for finding in findings:
+        print(finding)
+    print(f"checked {checked}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
