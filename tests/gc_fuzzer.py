@@ -10,8 +10,8 @@ the mutation in some order, or for one of them alone if the other raised a clean
 every view the method or the mutation left alive reads and writes inside its object. A signal
 kills the child the test runs this in.
 
-python tests/gc_fuzzer.py KIND [MUTATION] [--deep]: KIND is buffer, secret, reserved, shared,
-bufferio or ring; prints one line per finding and "checked N" at the end.
+python tests/gc_fuzzer.py KIND [MUTATION] [--deep]: KIND is buffer, large, secret, reserved,
+shared or bufferio; prints one line per finding and "checked N" at the end.
 """
 
 import ctypes
@@ -23,6 +23,7 @@ import remap
 
 MiB = 1 << 20
 CLEAN = (BufferError, ValueError, IndexError, MemoryError, TypeError, OverflowError, RuntimeError,
+         StopIteration,
          io.UnsupportedOperation)
 SEED = bytes(range(48, 122)) * 40  # 2,960 bytes: a heap region, and text to search
 
@@ -200,16 +201,152 @@ def shared_with(data):
     return shared
 
 
-def run_model(model_bytes, call, args, mutation_ops, method_first):
-    """(result shape, final bytes or "closed") of the method and the mutation in one order."""
-    model = bytearray(model_bytes)
-    result = None
-    steps = ["method", "mutation"] if method_first else ["mutation", "method"]
-    closed = False
-    for step in steps:
+class Kind:
+    """What the fuzzer needs of a type: objects, their model, calls, mutations and state."""
+
+    def __init__(self, make, calls, skip, mutations, model, state, model_state, memory):
+        self.make, self.calls, self.skip, self.mutations = make, calls, skip, mutations
+        self.model, self.state, self.model_state, self.memory = model, state, model_state, memory
+
+
+def buffer_state(obj):
+    try:
+        return "closed" if obj.closed else bytes(obj)
+    except ValueError:
+        return "closed"
+
+
+def buffer_memory(obj):
+    """(start, end) of the object's memory now, or None if it has none."""
+    try:
+        return None if obj.closed else (obj.address, obj.address + obj.capacity)
+    except ValueError:
+        return None
+
+
+def buffer_kind(make):
+    return Kind(make, buffer_calls(), BUFFER_SKIP, buffer_mutations,
+                lambda obj: bytearray(bytes(obj)), buffer_state, bytes, buffer_memory)
+
+
+# -- BufferIO: the methods, their arguments, and BytesIO's answer --
+
+BUFFERIO_SKIP = {"buffer", "closed", "close", "detach", "fileno", "__enter__", "__exit__",
+                 "__init__", "__new__", "__repr__", "__str__", "__sizeof__", "__reduce__",
+                 "__reduce_ex__", "__format__", "__dir__", "__class__", "__delattr__",
+                 "__getattribute__", "__setattr__", "__init_subclass__", "__subclasshook__",
+                 "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__",
+                 "__setstate__", "__getstate__", "__class_getitem__"}
+
+
+def bufferio_calls():
+    target = lambda: bytearray(700)  # noqa: E731 - a fresh one per call
+    return {
+        "read": ((1000,), None), "read1": ((1000,), None), "readline": ((), None),
+        "readlines": ((), None), "readinto": ((bytearray(700),), lambda m, b: m.readinto(target())),
+        "readinto1": ((bytearray(700),), lambda m, b: m.readinto1(target())),
+        "seek": ((5000,), None), "tell": ((), None), "truncate": ((100,), None),
+        "write": ((b"written" * 600,), None), "writelines": (([b"a" * 3000, b"b"],), None),
+        "getvalue": ((), None), "getbuffer": ((), lambda m: ("view", len(m.getvalue()))),
+        "flush": ((), None), "isatty": ((), None), "readable": ((), None),
+        "writable": ((), None), "seekable": ((), None), "_checkClosed": ((), None),
+        "_checkReadable": ((), None), "_checkWritable": ((), None), "_checkSeekable": ((), None),
+        "__next__": ((), None), "__iter__": ((), lambda m: ("object", "BufferIO")),
+    }
+
+
+def bufferio_mutations(obj, keep):
+    """name -> a function that mutates a file and returns what the model does for it."""
+    def grow():
+        data, position = b"g" * (3 * MiB), obj.tell()
+        obj.seek(0, 2)
+        try:
+            obj.write(data)
+        except BufferError:  # refused while exported: the position goes back
+            obj.seek(position)
+            raise
+        return ("model", lambda m: (m.seek(0, 2), m.write(data)))
+
+    def truncate():
+        obj.truncate(10)
+        return ("model", lambda m: m.truncate(10))
+
+    def close():
+        obj.close()
+        return ("closed", None)
+
+    def seek():
+        obj.seek(3)
+        return ("model", lambda m: m.seek(3))
+
+    def again():
+        obj.__init__(b"fresh" * 30)
+        return ("model", lambda m: (m.seek(0), m.truncate(0), m.write(b"fresh" * 30), m.seek(0)))
+
+    def take_export():
+        keep.append(obj.getbuffer())
+        return ("model", lambda m: None)
+
+    def release_export():
+        for view in keep:
+            view.release()
+        return ("model", lambda m: None)
+
+    def resize_buffer():
+        obj.buffer.resize(len(obj.buffer) + 3 * MiB)
+        return ("model", lambda m: append_zeros(m, 3 * MiB))
+
+    return {f.__name__: f for f in (grow, truncate, close, seek, again, take_export,
+                                    release_export, resize_buffer)}
+
+
+def append_zeros(model, n):
+    """Grow a BytesIO model by n zero bytes at the end, its position kept."""
+    position = model.tell()
+    model.seek(0, 2)
+    model.write(bytes(n))
+    model.seek(position)
+
+
+def file_copy(file):
+    """A BytesIO with file's bytes, at its position."""
+    model = io.BytesIO(file.getvalue())
+    model.seek(file.tell())
+    return model
+
+
+def file_state(file):
+    try:
+        return "closed" if file.closed else (file.getvalue(), file.tell())
+    except ValueError:
+        return "closed"
+
+
+def file_memory(file):
+    try:
+        return None if file.closed else buffer_memory(file.buffer)
+    except ValueError:
+        return None
+
+
+def bufferio_kind():
+    def make():
+        file = remap.BufferIO()
+        file.write(SEED)
+        file.seek(7)
+        return file
+    return Kind(make, bufferio_calls(), BUFFERIO_SKIP, bufferio_mutations, file_copy, file_state,
+                lambda m: (m.getvalue(), m.tell()), file_memory)
+
+
+def run_model(kind, start, call, args, mutation_ops, method_first):
+    """(result shape, final state) of the method and the mutation in one order."""
+    model = kind.model(start)
+    result, closed = None, False
+    for step in ("method", "mutation") if method_first else ("mutation", "method"):
         if step == "mutation" and mutation_ops is not None:
-            kind, op = mutation_ops
-            if kind == "closed":
+            what, op = mutation_ops
+            if what == "closed":
                 closed = True
             else:
                 op(model)
@@ -220,10 +357,10 @@ def run_model(model_bytes, call, args, mutation_ops, method_first):
                 result = shape(call(model, *args))
             except CLEAN as error:
                 result = ("raised", type(error))
-    return result, "closed" if closed else bytes(model)
+    return result, "closed" if closed else kind.model_state(model)
 
 
-def check_views(obj, views, findings, where):
+def check_views(kind, obj, views, findings):
     """Every live view reads and writes inside its object's current memory."""
     for view in views:
         if not isinstance(view, memoryview):
@@ -232,52 +369,45 @@ def check_views(obj, views, findings, where):
             span = view_span(view)
         except ValueError:  # released
             continue
-        try:
-            closed = obj.closed
-            start = obj.address - 0
-            end = start + obj.capacity if not closed else 0
-        except ValueError:
-            closed, start, end = True, 0, 0
-        if span and (closed or not start <= span[0] <= span[1] <= end):
-            findings.append(f"{where}: a live view at {span} lies outside the object's memory "
-                            f"[{start:#x}, {end:#x})")
+        memory = kind.memory(obj)
+        if span and (memory is None or not memory[0] <= span[0] <= span[1] <= memory[1]):
+            findings.append(f"a live view at {span} lies outside the object's memory {memory}")
             continue
         if span and not view.readonly:
             view[0] = view[0]
             view[-1] = view[-1]
 
 
-def fuzz_buffer(kind, mutation_names, depth):
+def fuzz(name_of_kind, kind, mutation_names, depth):
     findings, checked = [], 0
-    make = buffer_factories()[kind]
-    calls = buffer_calls()
-    methods = public_methods(type(make()), BUFFER_SKIP)
+    methods = public_methods(type(kind.make()), kind.skip)
     for name in methods:
-        if name not in calls:
+        if name not in kind.calls:
             findings.append(f"{name}: a public method the fuzzer has no arguments for")
     for name in methods:
-        if name not in calls:
+        if name not in kind.calls:
             continue
-        args, model_call = calls[name]
+        args, model_call = kind.calls[name]
         model = model_call or (lambda m, *a, name=name: getattr(m, name)(*a))
         for mutation in mutation_names:
             for n in range(1, depth + 1):
                 checked += 1
-                finding = one_round(make, name, args, model, mutation, n)
+                finding = one_round(kind, name, args, model, mutation, n)
                 if finding:
-                    findings.append(f"{kind}.{name} with {mutation} at allocation {n}: {finding}")
+                    findings.append(f"{name_of_kind}.{name} with {mutation} at allocation {n}: "
+                                    f"{finding}")
                     break
     return findings, checked
 
 
-def one_round(make, name, args, model, mutation, n):
+def one_round(kind, name, args, model, mutation, n):
     """One method call with mutation at the n-th allocation; a finding, or None."""
-    obj = make()
+    obj = kind.make()
     keep, log, views = [], [], []
     if mutation == "release_export":
-        keep.append(memoryview(obj))
-    start_bytes = bytes(obj)
-    mutations = buffer_mutations(obj, keep)
+        keep.append(exported(obj))
+    start = kind.model(obj)
+    mutations = kind.mutations(obj, keep)
     gc.collect()
     Trap(mutations[mutation], log)
     threshold = gc.get_threshold()
@@ -291,21 +421,16 @@ def one_round(make, name, args, model, mutation, n):
     finally:
         gc.set_threshold(*threshold)
     gc.collect()  # the trap fires now if the method made no n-th allocation
-    if isinstance(result, remap.Buffer) and result is not obj:
-        views.append(None)
     fired = log[0] if log else ("refused", None)
     ops = None if fired[0] == "refused" else fired
-    try:
-        final = "closed" if obj.closed else bytes(obj)
-    except ValueError:
-        final = "closed"
-    expected = {run_model(start_bytes, model, args, ops, True),
-                run_model(start_bytes, model, args, ops, False)} if ops else {
-                run_model(start_bytes, model, args, None, True)}
+    final = kind.state(obj)
+    expected = [run_model(kind, start, model, args, ops, True)]
+    if ops:
+        expected.append(run_model(kind, start, model, args, ops, False))
     if raised(outcome):  # a clean exception: then only the mutation, or nothing, happened
-        expected |= {(outcome, run_model(start_bytes, lambda m: None, (), ops, True)[1])}
+        expected.append((outcome, run_model(kind, start, lambda m: None, (), ops, True)[1]))
     actual = (outcome, final)
-    check_views(obj, views + keep, findings := [], "views")
+    check_views(kind, obj, views + keep, findings := [])
     for view in keep:
         view.release()
     if findings:
@@ -313,6 +438,11 @@ def one_round(make, name, args, model, mutation, n):
     if not any(actual == option or options_match(actual, option) for option in expected):
         return f"outcome {brief(actual)} is none of {[brief(e) for e in expected]}"
     return None
+
+
+def exported(obj):
+    """A memoryview of obj's bytes (a file's: its buffer's)."""
+    return obj.getbuffer() if isinstance(obj, remap.BufferIO) else memoryview(obj)
 
 
 def raised(outcome):
@@ -337,9 +467,12 @@ def main(argv):
     words = [word for word in argv if not word.startswith("--")]
     kind = words[0]
     depth = 12 if deep else 4
-    names = list(buffer_mutations(None, []))
+    kinds = {name: buffer_kind(make) for name, make in buffer_factories().items()}
+    kinds["bufferio"] = bufferio_kind()
+    chosen = kinds[kind]
+    names = list(chosen.mutations(None, []))
     mutation_names = [words[1]] if len(words) > 1 else names
-    findings, checked = fuzz_buffer(kind, mutation_names, depth)
+    findings, checked = fuzz(kind, chosen, mutation_names, depth)
     for finding in findings:
         print(finding)
     print(f"checked {checked}")
