@@ -235,3 +235,24 @@ print(found, count_marker(), bytes(MARKER).lower() == bytes(MARKER))
     # buf, strip, replace, split's piece, partition's head, and lower's if the marker has no A-Z
     expected = 6 if lower_keeps_it == "True" else 5
     assert int(found) <= expected, f"{found} copies while the derived buffers live"
+
+
+@scans_memory
+def test_formatting_with_a_secret_leaves_no_copy_behind():
+    """key % values, with a tuple, a dict or none, and secret %b/%s arguments: formatted piece by
+    piece into a secret Buffer, never through a bytes copy or bytes' own writer."""
+    out = run_child(SCAN + """
+MARKER[:] = [39 if value == 37 else value for value in MARKER]  # no "%" in the marker
+key = remap.Buffer(bytes(200), secret=True)
+write_marker(key)
+arg = remap.Buffer(bytes(200), secret=True)
+write_marker(arg)
+results = [key % (), key % {b"a": 1}, key % [],
+           remap.Buffer(b"<%s|%b|%-300s|%.150b>", secret=True) % (arg, arg, arg, arg),
+           remap.Buffer(b"%(k)s", secret=True) % {b"k": arg}]
+assert all(r.protection is not None for r in results) and bytes(results[0]) == bytes(key)
+del results
+key.close(), arg.close()
+print(count_marker())
+""")
+    assert out == "0\n", "a copy of the secret is left in memory"

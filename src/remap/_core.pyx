@@ -49,10 +49,12 @@ include "storage/mirror.pxi"
 # BufferCore: length, consumed head, exports, and the one rule (the only code that decides a move).
 include "_buffer_core.pxi"
 
-# Public faces: Buffer (bytearray's API; small ones kept for reuse), SharedBuffer, FileBuffer, Ring.
+# Public faces: Buffer (bytearray's API; a secret's % formatting; small ones kept for reuse),
+# SharedBuffer, FileBuffer, Ring.
 include "faces/buffer.pxi"
 include "faces/buffer_bytes.pxi"
 include "faces/buffer_parts.pxi"
+include "faces/buffer_format.pxi"
 include "faces/kept.pxi"
 include "faces/shared_buffer.pxi"
 include "faces/file_buffer.pxi"

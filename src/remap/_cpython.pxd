@@ -45,6 +45,7 @@ cdef extern from "Python.h":
     const Py_ssize_t PY_SSIZE_T_MAX
     Py_ssize_t PyNumber_AsSsize_t(object o, PyObject *exc) except? -1
     bint PyIndex_Check(object o)
+    bint PyMapping_Check(object o)
     int PyObject_AsFileDescriptor(object o) except -1
     double PyFloat_AsDouble(object o) except? -1.0
     double PyLong_AsDouble(object o) except? -1.0

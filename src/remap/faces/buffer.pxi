@@ -454,6 +454,8 @@ cdef class Buffer(BufferCore):
         return self
 
     def __mod__(self, values):
+        if self.storage.secret:  # piece by piece: no copy of the secret left anywhere
+            return format_secret(self, values)
         return Buffer(bytes(self) % values)
 
     def __iter__(self):
