@@ -11,7 +11,7 @@ every view the method or the mutation left alive reads and writes inside its obj
 kills the child the test runs this in.
 
 python tests/gc_fuzzer.py KIND [MUTATION] [--deep]: KIND is buffer, large, secret, reserved,
-shared or bufferio; prints one line per finding and "checked N" at the end.
+shared, file, bufferio or ring; prints one line per finding and "checked N" at the end.
 """
 
 import ctypes
@@ -118,6 +118,7 @@ def buffer_calls():
         "__iter__": ((), lambda m: ("object", "ByteIterator")),
         "__copy__": ((), lambda m: bytes(m)), "__deepcopy__": (({},), lambda m, memo: bytes(m)),
         "__reduce_ex__": ((2,), lambda m, protocol: (("object", "type"), (bytes(m),), None)),
+        "flush": ((), lambda m: None),
     }
     calls = {}
     for name, (args, model) in {**same, **own}.items():
@@ -132,7 +133,7 @@ BUFFER_SKIP = {"address", "capacity", "closed", "exports", "mapped", "max_size",
                "__getstate__", "__format__", "__dir__", "__class__", "__delattr__",
                "__getattribute__", "__setattr__", "__init_subclass__", "__subclasshook__",
                "__hash__", "__radd__", "__rmod__", "__buffer__", "__release_buffer__",
-               "__class_getitem__", "fileno", "unlink", "attach", "name", "flush"}
+               "__class_getitem__", "fileno", "unlink", "attach", "name"}
 
 
 def public_methods(cls, skip):
@@ -168,8 +169,8 @@ def buffer_mutations(obj, keep):
         obj.extend(extra)
         return ("model", lambda m: m.extend(extra))
 
-    def again():
-        obj.__init__(b"fresh" * 30)
+    def again():  # as a private Buffer, whatever kind it was
+        remap.Buffer.__init__(obj, b"fresh" * 30)
         return ("model", lambda m: (m.clear(), m.extend(b"fresh" * 30)))
 
     def take_export():
@@ -192,7 +193,25 @@ def buffer_factories():
         "secret": lambda: remap.Buffer(SEED, secret=True, strict=False),
         "reserved": lambda: remap.Buffer(SEED, max_size=64 * MiB),
         "shared": lambda: shared_with(SEED),
+        "file": file_with_seed,
     }
+
+
+FILES = []  # a fresh file per round, in a folder of the fuzzer's own
+
+
+def file_with_seed():
+    import os
+    import tempfile
+    if not FILES:
+        FILES.append(tempfile.mkdtemp(prefix="remap-gc-fuzzer-"))
+    path = os.path.join(FILES[0], f"{len(FILES)}")
+    FILES.append(path)
+    if len(FILES) > 2:
+        os.unlink(FILES.pop(1))
+    buffer = remap.FileBuffer(path, "w+")
+    buffer += SEED
+    return buffer
 
 
 def shared_with(data):
@@ -339,6 +358,99 @@ def bufferio_kind():
                 lambda m: (m.getvalue(), m.tell()), file_memory)
 
 
+# -- Ring: the methods, their arguments, and a queue's answer --
+
+RING_SKIP = {"capacity", "free", "closed", "close", "fileno", "shared", "attach", "__enter__",
+             "__exit__", "__init__", "__new__", "__repr__", "__str__", "__sizeof__", "__reduce__",
+             "__format__", "__dir__", "__class__", "__delattr__", "__getattribute__",
+             "__setattr__", "__init_subclass__", "__subclasshook__", "__eq__", "__ne__", "__lt__",
+             "__le__", "__gt__", "__ge__", "__hash__", "__getstate__", "__class_getitem__",
+             "_adopt_descriptor"}
+
+
+class RingModel:
+    """A growing ring as a plain queue of bytes."""
+
+    def __init__(self, data):
+        self.data = bytearray(data)
+
+    def write(self, data):
+        self.data += data
+        return len(data)
+
+    def peek(self, n=-1):
+        return bytes(self.data if n < 0 else self.data[:n])
+
+    def read(self, n=-1):
+        taken = self.peek(n)
+        del self.data[:len(taken)]
+        return taken
+
+    def consume(self, n):
+        if n > len(self.data):
+            raise ValueError("more than readable")
+        del self.data[:n]
+
+    def __len__(self):
+        return len(self.data)
+
+
+def ring_calls():
+    return {
+        "write": ((b"w" * 7000,), None), "peek": ((100,), None), "read": ((100,), None),
+        "consume": ((10,), None), "commit": ((0,), lambda m, n: None),
+        "readable": ((), lambda m: ("view", len(m))), "writable": ((), lambda m: ("view", -1)),
+        "__len__": ((), None), "__bool__": ((), lambda m: bool(len(m))),
+        "__reduce_ex__": ((2,), lambda m, protocol: (_ for _ in ()).throw(TypeError())),
+    }
+
+
+def ring_mutations(obj, keep):
+    def write_past_capacity():
+        data = b"m" * (obj.free + 1)
+        obj.write(data)
+        return ("model", lambda m: m.write(data))
+
+    def consume_all():
+        n = len(obj)
+        obj.consume(n)
+        return ("model", lambda m: m.consume(n))
+
+    def close():
+        obj.close()
+        return ("closed", None)
+
+    def again():
+        obj.__init__(4096, when_full="grow")
+        return ("model", lambda m: m.data.clear())
+
+    def take_export():
+        keep.append(obj.readable())
+        return ("model", lambda m: None)
+
+    def release_export():
+        for view in keep:
+            view.release()
+        return ("model", lambda m: None)
+
+    return {f.__name__: f for f in (write_past_capacity, consume_all, close, again, take_export,
+                                    release_export)}
+
+
+def ring_state(ring):
+    return "closed" if ring.closed else ring.peek()
+
+
+def ring_kind():
+    def make():
+        ring = remap.Ring(8192, when_full="grow")
+        ring.write(SEED)
+        return ring
+    return Kind(make, ring_calls(), RING_SKIP, ring_mutations,
+                lambda ring: RingModel(ring.peek() if isinstance(ring, remap.Ring) else ring.data),
+                ring_state, lambda m: bytes(m.data), None)
+
+
 def run_model(kind, start, call, args, mutation_ops, method_first):
     """(result shape, final state) of the method and the mutation in one order."""
     model = kind.model(start)
@@ -349,7 +461,10 @@ def run_model(kind, start, call, args, mutation_ops, method_first):
             if what == "closed":
                 closed = True
             else:
-                op(model)
+                try:
+                    op(model)
+                except CLEAN:  # what the mutation did cannot follow the method: not this order
+                    return None
         elif step == "method":
             if closed:
                 return ("raised", ValueError), "closed"
@@ -369,8 +484,9 @@ def check_views(kind, obj, views, findings):
             span = view_span(view)
         except ValueError:  # released
             continue
-        memory = kind.memory(obj)
-        if span and (memory is None or not memory[0] <= span[0] <= span[1] <= memory[1]):
+        memory = kind.memory(obj) if kind.memory else "unknown"  # a Ring shows no address
+        if span and memory != "unknown" and (
+                memory is None or not memory[0] <= span[0] <= span[1] <= memory[1]):
             findings.append(f"a live view at {span} lies outside the object's memory {memory}")
             continue
         if span and not view.readonly:
@@ -428,7 +544,9 @@ def one_round(kind, name, args, model, mutation, n):
     if ops:
         expected.append(run_model(kind, start, model, args, ops, False))
     if raised(outcome):  # a clean exception: then only the mutation, or nothing, happened
-        expected.append((outcome, run_model(kind, start, lambda m: None, (), ops, True)[1]))
+        alone = run_model(kind, start, lambda m: None, (), ops, True)
+        expected.append(alone and (outcome, alone[1]))
+    expected = [option for option in expected if option is not None]
     actual = (outcome, final)
     check_views(kind, obj, views + keep, findings := [])
     for view in keep:
@@ -442,6 +560,8 @@ def one_round(kind, name, args, model, mutation, n):
 
 def exported(obj):
     """A memoryview of obj's bytes (a file's: its buffer's)."""
+    if isinstance(obj, remap.Ring):
+        return obj.readable()
     return obj.getbuffer() if isinstance(obj, remap.BufferIO) else memoryview(obj)
 
 
@@ -468,7 +588,7 @@ def main(argv):
     kind = words[0]
     depth = 12 if deep else 4
     kinds = {name: buffer_kind(make) for name, make in buffer_factories().items()}
-    kinds["bufferio"] = bufferio_kind()
+    kinds["bufferio"], kinds["ring"] = bufferio_kind(), ring_kind()
     chosen = kinds[kind]
     names = list(chosen.mutations(None, []))
     mutation_names = [words[1]] if len(words) > 1 else names

@@ -13,31 +13,46 @@ cdef dict WHEN_FULL = {"raise": RAISE, "partial": PARTIAL, "grow": GROW}
 @cython.final
 @cython.internal
 cdef class RingView:
-    """One exported range of a Ring: the readable bytes (read-only) or the free space."""
+    """One exported range of a Ring: the readable bytes (read-only) or the free space. It pins
+    the ring from the moment the range is chosen (before the memoryview over it is allocated,
+    which can run a collection) until that memoryview releases it."""
 
-    cdef Ring ring
+    cdef Ring ring  # the pinned ring, or None: not yet pinned, or released
     cdef char *start
     cdef Py_ssize_t length
     cdef bint free_space
     cdef bint exported  # it exports once: kept past its memoryview (mv.obj) it would go stale
 
+    cdef void pin(self, Ring ring, Py_ssize_t at, Py_ssize_t length, bint free_space) noexcept:
+        self.ring, self.length, self.free_space = ring, length, free_space
+        self.start = ring.storage.base + at % ring.storage.size
+        if free_space:
+            ring.writing += 1
+        else:
+            ring.reading += 1
+
+    cdef void unpin(self) noexcept:
+        if self.ring is None:
+            return
+        if self.free_space:
+            self.ring.writing -= 1
+        else:
+            self.ring.reading -= 1
+        self.ring = None
+
     def __getbuffer__(self, Py_buffer *buffer, int flags):
-        if self.exported:
+        if self.exported or self.ring is None:
             raise BufferError("a Ring view is exported once: call readable() or writable() again")
         if not self.free_space and flags & PyBUF_WRITABLE:
             raise BufferError("a Ring's readable bytes are read-only: write() or writable() them")
         PyBuffer_FillInfo(buffer, self, self.start, self.length, not self.free_space, flags)
         self.exported = True
-        if self.free_space:
-            self.ring.writing += 1
-        else:
-            self.ring.reading += 1
 
     def __releasebuffer__(self, Py_buffer *buffer):
-        if self.free_space:
-            self.ring.writing -= 1
-        else:
-            self.ring.reading -= 1
+        self.unpin()
+
+    def __dealloc__(self):
+        self.unpin()  # never exported: its memoryview failed to be made
 
 
 cdef class Ring:
@@ -175,8 +190,10 @@ cdef class Ring:
     @cython.critical_section
     def writable(self):
         """A memoryview of the free space, one contiguous range; write into it, then commit(n)."""
+        cdef RingView view = RingView.__new__(RingView)  # may run a collection: before the checks
         cdef Py_ssize_t used = self._used()
-        return memoryview(self._view(self._tail(), self.storage.size - used, True))
+        view.pin(self, self._tail(), self.storage.size - used, True)
+        return memoryview(view)
 
     @cython.critical_section
     def commit(self, n, /):
@@ -185,12 +202,6 @@ cdef class Ring:
         if count > self.storage.size - used:
             raise ValueError(f"cannot commit {count} bytes: only {self.storage.size - used} are free")
         self._set_tail(self._tail() + count)
-
-    cdef RingView _view(self, Py_ssize_t at, Py_ssize_t length, bint free_space):
-        cdef RingView view = RingView.__new__(RingView)
-        view.ring, view.length, view.free_space = self, length, free_space
-        view.start = self.storage.base + at % self.storage.size
-        return view
 
     cdef int _grow(self, Py_ssize_t needed) except -1:
         """Room for needed bytes: at least double, the readable bytes kept in order."""
@@ -209,8 +220,10 @@ cdef class Ring:
     @cython.critical_section
     def readable(self):
         """A read-only memoryview of the readable bytes, one contiguous range."""
+        cdef RingView view = RingView.__new__(RingView)  # may run a collection: before the checks
         cdef Py_ssize_t used = self._used()
-        return memoryview(self._view(self._head(), used, False))
+        view.pin(self, self._head(), used, False)
+        return memoryview(view)
 
     @cython.critical_section
     def peek(self, n=-1, /):
