@@ -105,9 +105,9 @@ def buffer_calls():
         "__mod__": (((),), None),
     }
     own = {
-        "resize": ((5 * MiB,), lambda m, n: m.extend(bytes(n - len(m))) if n > len(m) else m.__delitem__(slice(n, None))),
-        "take_bytes": ((100,), lambda m, n: (bytes(m[:n]), m.__delitem__(slice(None, n)))[0]),
-        "write_at": ((10, b"written" * 700), lambda m, at, data: (m.extend(bytes(max(at - len(m), 0))), m.__setitem__(slice(at, at + len(data)), data), len(data))[2]),
+        "resize": ((5 * MiB,), model_resize),
+        "take_bytes": ((100,), model_take_bytes),
+        "write_at": ((10, b"written" * 700), model_write_at),
         "reserve": ((3 * MiB,), lambda m, n: None),
         "shrink_to_fit": ((), lambda m: None),
         "writable": ((5000,), lambda m, n: ("view", n)),
@@ -124,6 +124,25 @@ def buffer_calls():
     for name, (args, model) in {**same, **own}.items():
         calls[name] = (args, model)
     return calls
+
+
+def model_resize(model, n):
+    if n > len(model):
+        model.extend(bytes(n - len(model)))
+    else:
+        del model[n:]
+
+
+def model_take_bytes(model, n):
+    taken = bytes(model[:n])
+    del model[:n]
+    return taken
+
+
+def model_write_at(model, at, data):
+    model.extend(bytes(max(at - len(model), 0)))
+    model[at:at + len(data)] = data
+    return len(data)
 
 
 # Methods that take no part: properties, constructors of other objects, the class's own.

@@ -1,6 +1,6 @@
-"""The garbage-collection fuzzer (tests/gc_fuzzer.py) on every kind of Buffer, BufferIO and Ring, each in a
-child process: a collection at each of the first allocations of every public method, with a
-__del__ mutating the same object. --deep (python tests/gc_fuzzer.py KIND --deep) goes further."""
+"""The garbage-collection fuzzer (tests/gc_fuzzer.py) on every kind of Buffer, BufferIO and Ring,
+each in a child process: a collection at each of the first allocations of every public method,
+with a __del__ mutating the same object. python tests/gc_fuzzer.py KIND --deep goes further."""
 
 import os
 import subprocess
@@ -16,6 +16,7 @@ def test_no_collection_inside_a_method_breaks_the_one_rule(kind):
     proc = subprocess.run([sys.executable, fuzzer, kind], capture_output=True, text=True,
                           timeout=900, check=False)
     findings = proc.stdout.splitlines()
-    assert proc.returncode == 0, f"exit {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (f"exit {proc.returncode}:\n{proc.stdout[-3000:]}\n"
+                                  f"{proc.stderr[-3000:]}")
     assert findings and findings[-1].startswith("checked "), proc.stdout[-3000:]
     assert findings[:-1] == [], "\n".join(findings[:20])
