@@ -11,7 +11,7 @@ every view the method or the mutation left alive reads and writes inside its obj
 kills the child the test runs this in.
 
 python tests/gc_fuzzer.py KIND [MUTATION] [--deep]: KIND is buffer, large, secret, reserved,
-shared, file, bufferio or ring; prints one line per finding and "checked N" at the end.
+shared, file, bufferio, ring or view; prints one line per finding and "checked N" at the end.
 """
 
 import ctypes
@@ -470,6 +470,59 @@ def ring_kind():
                 ring_state, lambda m: bytes(m.data), None)
 
 
+# -- View: an (offset, length) window, against the same window of a bytearray --
+
+VIEW_OFFSET, VIEW_LENGTH = 5, 2000
+VIEW_SKIP = {"buffer", "offset", "length", "__exit__", "__init__", "__new__", "__repr__",
+             "__str__", "__sizeof__", "__reduce__", "__reduce_ex__", "__format__", "__dir__",
+             "__class__", "__delattr__", "__getattribute__", "__setattr__", "__init_subclass__",
+             "__subclasshook__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__",
+             "__getstate__", "__class_getitem__"}
+
+
+def window(model):
+    """The view's (start, stop) in the model, as View.span: IndexError outside it."""
+    stop = VIEW_OFFSET + VIEW_LENGTH
+    if stop > len(model):
+        raise IndexError("outside")
+    return VIEW_OFFSET, stop
+
+
+def model_view_item(model, key):
+    start, stop = window(model)
+    return bytes(model[start:stop][key])
+
+
+def model_view_store(model, key, value):
+    start, stop = window(model)
+    part = model[start:stop]
+    part[key] = value
+    model[start:stop] = part
+
+
+def view_calls():
+    return {
+        "span": ((), lambda m: window(m)), "__len__": ((), lambda m: len(range(*window(m)))),
+        "__getitem__": ((slice(3, 100),), model_view_item),
+        "__setitem__": ((slice(0, 4), b"abcd"), model_view_store),
+        "tobytes": ((), lambda m: model_view_item(m, slice(None))),
+        "__bytes__": ((), lambda m: model_view_item(m, slice(None))),
+        "__eq__": ((SEED[5:2005],), lambda m, other: model_view_item(m, slice(None)) == other),
+        "view": ((1, 10), lambda m, offset, length: ("object", "View")),
+        "asarray": ((), lambda m: (window(m), ("object", "ndarray"))[1]),
+        "__enter__": ((), lambda m: (window(m), ("view", VIEW_LENGTH))[1]),
+    }
+
+
+def view_kind():
+    buffers = buffer_kind(lambda: remap.Buffer(SEED))
+    return Kind(lambda: remap.Buffer(SEED).view(VIEW_OFFSET, VIEW_LENGTH), view_calls(),
+                VIEW_SKIP, lambda view, keep: buffer_mutations(view and view.buffer, keep),
+                lambda view: bytearray(bytes(view.buffer if hasattr(view, "buffer") else view)),
+                lambda view: buffer_state(view.buffer), bytes,
+                lambda view: buffers.memory(view.buffer))
+
+
 def run_model(kind, start, call, args, mutation_ops, method_first):
     """(result shape, final state) of the method and the mutation in one order."""
     model = kind.model(start)
@@ -581,6 +634,8 @@ def exported(obj):
     """A memoryview of obj's bytes (a file's: its buffer's)."""
     if isinstance(obj, remap.Ring):
         return obj.readable()
+    if isinstance(obj, remap.View):
+        return memoryview(obj.buffer)
     return obj.getbuffer() if isinstance(obj, remap.BufferIO) else memoryview(obj)
 
 
@@ -607,7 +662,7 @@ def main(argv):
     kind = words[0]
     depth = 12 if deep else 4
     kinds = {name: buffer_kind(make) for name, make in buffer_factories().items()}
-    kinds["bufferio"], kinds["ring"] = bufferio_kind(), ring_kind()
+    kinds["bufferio"], kinds["ring"], kinds["view"] = bufferio_kind(), ring_kind(), view_kind()
     chosen = kinds[kind]
     names = list(chosen.mutations(None, []))
     mutation_names = [words[1]] if len(words) > 1 else names

@@ -37,20 +37,30 @@ class View:
 
     def span(self) -> tuple[int, int]:
         """(start, stop) in the buffer now; IndexError if that range is no longer inside it."""
-        size = len(self.buffer)
+        return self._span(len(self.buffer))
+
+    def _span(self, size: int) -> tuple[int, int]:
+        """span() in a buffer of size bytes."""
         stop = size if self.length is None else self.offset + self.length
         if self.offset > size or stop > size:
             end = "" if self.length is None else stop
             raise IndexError(f"view [{self.offset}:{end}] lies outside the buffer [0:{size}]")
         return self.offset, stop
 
+    def _pin(self) -> memoryview:
+        """A memoryview of the whole buffer, taken before the range is resolved against it: its
+        making can run a collection (and any __del__), which may resize or replace the bytes;
+        once it lives they stay where they are."""
+        return memoryview(self.buffer)
+
     def __len__(self) -> int:
         start, stop = self.span()
         return stop - start
 
-    def _buffer_range(self, key: SupportsIndex | slice) -> int | slice:
-        """The buffer slice (or int index) that key, an index or slice of the view, refers to."""
-        start, stop = self.span()
+    def _buffer_range(self, key: SupportsIndex | slice, size: int) -> int | slice:
+        """The buffer slice (or int index) that key, an index or slice of the view, refers to, in
+        a buffer of size bytes."""
+        start, stop = self._span(size)
         if isinstance(key, slice):
             first, last, step = key.indices(stop - start)
             last += start  # -1 means "before the buffer's first byte" to a backward slice
@@ -68,22 +78,32 @@ class View:
     def __getitem__(self, key: slice) -> bytes: ...
 
     def __getitem__(self, key: SupportsIndex | slice) -> int | bytes:
-        where = self._buffer_range(key)
-        if isinstance(where, int):
-            return self.buffer[where]
-        with memoryview(self.buffer) as whole:
+        with self._pin() as whole:
+            where = self._buffer_range(key, len(whole))
+            if isinstance(where, int):
+                return int(whole[where])
             return whole[where].tobytes()
 
     def __setitem__(self, key: SupportsIndex | slice, value: Any) -> None:
-        where = self._buffer_range(key)
-        if isinstance(where, int):
-            self.buffer[where] = value
-            return
-        with memoryview(value) as data, memoryview(self.buffer) as whole, whole[where] as target:
-            if target.nbytes != data.nbytes:
-                raise ValueError(f"a view's slice keeps its length: cannot assign {data.nbytes} "
-                                 f"bytes to {target.nbytes}")
-            target[:] = data.cast("B")
+        with self._pin() as whole:
+            where = self._buffer_range(key, len(whole))
+            if isinstance(where, int):
+                byte = operator.index(value)
+                if not 0 <= byte < 256:
+                    raise ValueError("byte must be in range(0, 256)")
+                self._store(whole, where, byte)
+                return
+            with memoryview(value) as data, whole[where] as target:
+                if target.nbytes != data.nbytes:
+                    raise ValueError(f"a view's slice keeps its length: cannot assign "
+                                     f"{data.nbytes} bytes to {target.nbytes}")
+                self._store(target, slice(None), data.cast("B"))
+
+    def _store(self, target: memoryview, where: int | slice, value: Any) -> None:
+        """target[where] = value, with the buffer's own error for read-only bytes."""
+        if target.readonly:
+            raise TypeError(f"this {type(self.buffer).__name__} is read-only")
+        target[where] = value
 
     def tobytes(self) -> bytes:
         """The view's bytes, copied."""
@@ -111,12 +131,13 @@ class View:
         """A zero-copy numpy array of the view's bytes; it pins the buffer while it lives."""
         from remap._numpy import array_of
 
-        return array_of(self.buffer, dtype, *self.span())
+        with self._pin() as whole:
+            return array_of(self.buffer, dtype, *self._span(len(whole)))
 
     def __enter__(self) -> memoryview:
         """Pin the buffer and return a memoryview of exactly the view's range."""
-        start, stop = self.span()
-        with memoryview(self.buffer) as whole:
+        with self._pin() as whole:
+            start, stop = self._span(len(whole))
             pinned = whole[start:stop]
         self._pins.append(pinned)
         return pinned
