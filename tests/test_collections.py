@@ -1,5 +1,5 @@
-"""The garbage-collection fuzzer (tests/gc_fuzzer.py) on every kind of Buffer, BufferIO, Ring and View,
-each in a child process: a collection at each of the first allocations of every public method,
+"""The garbage-collection fuzzer (tests/gc_fuzzer.py) on every kind of Buffer, BufferIO, Ring and
+View, each in a child process: a collection at each of the first allocations of every public method,
 with a __del__ mutating the same object. python tests/gc_fuzzer.py KIND --deep goes further."""
 
 import os
