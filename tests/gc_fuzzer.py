@@ -11,7 +11,7 @@ every view the method or the mutation left alive reads and writes inside its obj
 kills the child the test runs this in.
 
 python tests/gc_fuzzer.py KIND [MUTATION] [--deep]: KIND is buffer, large, secret, reserved,
-shared, file, bufferio, ring or view; prints one line per finding and "checked N" at the end.
+shared, file, bufferio, ring, view or array; prints one line per finding and "checked N" at the end.
 """
 
 import ctypes
@@ -52,6 +52,10 @@ def shape(value):
         return ("bytes", bytes(value))
     if isinstance(value, memoryview):
         return ("view", len(value))
+    if type(value).__name__ == "ndarray":
+        return ("array", value.tobytes())
+    if type(value).__module__ == "numpy":  # a numpy scalar
+        return value.item()
     if isinstance(value, tuple) and value[:1] in (("view",), ("object",)):
         return value  # a model's word for a view or an object
     if isinstance(value, (list, tuple)):
@@ -523,6 +527,55 @@ def view_kind():
                 lambda view: buffers.memory(view.buffer))
 
 
+# -- Array: rows of float64 in a Buffer, against the same bytes in a bytearray --
+
+ARRAY_SKIP = {"buffer", "dtype", "shape", "nbytes", "__init__", "__new__", "__repr__", "__str__",
+              "__sizeof__", "__reduce__", "__reduce_ex__", "__format__", "__dir__", "__class__",
+              "__delattr__", "__getattribute__", "__setattr__", "__init_subclass__",
+              "__subclasshook__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
+              "__hash__", "__getstate__", "__class_getitem__", "_append_row", "_ndarray"}
+
+
+def rows(model):
+    import numpy as np
+    return np.frombuffer(bytes(model[:len(model) // 8 * 8]), "f8").copy()
+
+
+def model_array_store(model, index, value):
+    items = rows(model)
+    items[index] = value
+    model[:len(items) * 8] = items.tobytes()
+
+
+def array_calls():
+    import numpy as np
+    return {
+        "append": ((1.5,), lambda m, v: m.extend(np.float64(v).tobytes())),
+        "extend": (([1.0, 2.0],), lambda m, v: m.extend(np.array(v, "f8").tobytes())),
+        "__getitem__": ((slice(2, 50),), lambda m, index: rows(m)[index]),
+        "__setitem__": ((3, 9.0), model_array_store),
+        "__iter__": ((), lambda m: ("object", "iterator")),
+        "resize": ((1000,), lambda m, n: model_resize(m, n * 8)),
+        "clear": ((), lambda m: m.clear()),
+        "__len__": ((), lambda m: len(m) // 8),
+        "__array__": ((), rows),
+    }
+
+
+def array_kind():
+    import numpy as np
+
+    def make():
+        array = remap.Array("f8")
+        array.extend(np.arange(400.0))
+        return array
+    return Kind(make, array_calls(), ARRAY_SKIP,
+                lambda array, keep: buffer_mutations(array and array.buffer, keep),
+                lambda array: bytearray(bytes(array.buffer if hasattr(array, "buffer") else array)),
+                lambda array: buffer_state(array.buffer), bytes,
+                lambda array: buffer_memory(array.buffer))
+
+
 def run_model(kind, start, call, args, mutation_ops, method_first):
     """(result shape, final state) of the method and the mutation in one order."""
     model = kind.model(start)
@@ -634,7 +687,7 @@ def exported(obj):
     """A memoryview of obj's bytes (a file's: its buffer's)."""
     if isinstance(obj, remap.Ring):
         return obj.readable()
-    if isinstance(obj, remap.View):
+    if isinstance(obj, (remap.View, remap.Array)):
         return memoryview(obj.buffer)
     return obj.getbuffer() if isinstance(obj, remap.BufferIO) else memoryview(obj)
 
@@ -663,6 +716,7 @@ def main(argv):
     depth = 12 if deep else 4
     kinds = {name: buffer_kind(make) for name, make in buffer_factories().items()}
     kinds["bufferio"], kinds["ring"], kinds["view"] = bufferio_kind(), ring_kind(), view_kind()
+    kinds["array"] = array_kind()
     chosen = kinds[kind]
     names = list(chosen.mutations(None, []))
     mutation_names = [words[1]] if len(words) > 1 else names
