@@ -11,7 +11,7 @@ every view the method or the mutation left alive reads and writes inside its obj
 kills the child the test runs this in.
 
 python tests/gc_fuzzer.py KIND [MUTATION] [--deep]: KIND is buffer, large, secret, reserved,
-shared, file, bufferio, ring, view or array; prints one line per finding and "checked N" at the end.
+shared, file, bufferio, ring, view, array or streams; prints one line per finding and "checked N" at the end.
 """
 
 import ctypes
@@ -23,7 +23,7 @@ import remap
 
 MiB = 1 << 20
 CLEAN = (BufferError, ValueError, IndexError, MemoryError, TypeError, OverflowError, RuntimeError,
-         StopIteration,
+         StopIteration, AssertionError, EOFError, TimeoutError, StopAsyncIteration,
          io.UnsupportedOperation)
 SEED = bytes(range(48, 122)) * 40  # 2,960 bytes: a heap region, and text to search
 
@@ -576,6 +576,118 @@ def array_kind():
                 lambda array: buffer_memory(array.buffer))
 
 
+# -- remap.streams.StreamReader: against asyncio's own StreamReader --
+
+STREAM_DATA = b"".join(b"line %04d\n" % i for i in range(300))
+STREAMS_SKIP = {"set_transport", "__aiter__", "__init__", "__new__", "__repr__", "__str__",
+                "__sizeof__", "__reduce__", "__reduce_ex__", "__format__", "__dir__",
+                "__class__", "__delattr__", "__getattribute__", "__setattr__",
+                "__init_subclass__", "__subclasshook__", "__eq__", "__ne__", "__lt__", "__le__",
+                "__gt__", "__ge__", "__hash__", "__getstate__", "__class_getitem__",
+                "__del__", "__weakref__", "__dict__", "__module__", "__doc__"}
+
+
+class SyncReader:
+    """A stream reader whose coroutines run to completion on its own loop, so the fuzzer can
+    call each method as a plain function."""
+
+    def __init__(self, reader, loop):
+        self.reader, self.loop = reader, loop
+
+    def run(self, coroutine):
+        import asyncio
+        return self.loop.run_until_complete(asyncio.wait_for(coroutine, 1))
+
+    def __getattr__(self, name):
+        import inspect
+        method = getattr(self.reader, name)
+        if inspect.iscoroutinefunction(method):
+            return lambda *args: self.run(method(*args))
+        return method
+
+    def __anext__(self):
+        return self.run(self.reader.__anext__())
+
+    def read_view(self, n):
+        async def read():
+            async with self.reader.read_view(n) as view:
+                return bytes(view)
+        return self.run(read())
+
+    def spare(self, n):  # and received: the transport's receive, as one call
+        view = self.reader.spare(n)
+        view[:5] = b"spare"
+        view.release()
+        self.reader.received(5)
+
+
+def new_reader(module):
+    import asyncio
+    loop = asyncio.new_event_loop()
+    reader = module.StreamReader(loop=loop)
+    reader.feed_data(STREAM_DATA)
+    return SyncReader(reader, loop)
+
+
+def streams_calls():
+    return {
+        "at_eof": ((), None), "exception": ((), None), "feed_data": ((b"fed\n" * 900,), None),
+        "feed_eof": ((), None), "read": ((100,), None), "readexactly": ((37,), None),
+        "readline": ((), None), "readuntil": ((b"9\n",), None),
+        "set_exception": ((ValueError("set"),), lambda m, error: m.set_exception(error)),
+        "read_view": ((25,), lambda m, n: m.readexactly(n)),
+        "spare": ((100,), lambda m, n: m.feed_data(b"spare")),
+        "received": ((0,), lambda m, n: None),
+        "__anext__": ((), None),
+    }
+
+
+def streams_mutations(sync, keep):
+    reader = sync.reader if sync is not None else None
+
+    def feed():
+        reader.feed_data(b"more\n" * 700)
+        return ("model", lambda m: m.feed_data(b"more\n" * 700))
+
+    def take():
+        reader._buffer.take_bytes(10)
+        return ("model", lambda m: m.reader._buffer.__delitem__(slice(None, 10)))
+
+    def eof():
+        reader.feed_eof()
+        return ("model", lambda m: m.feed_eof())
+
+    def take_export():
+        keep.append(memoryview(reader._buffer))
+        return ("model", lambda m: None)
+
+    def release_export():
+        for view in keep:
+            view.release()
+        return ("model", lambda m: None)
+
+    return {f.__name__: f for f in (feed, take, eof, take_export, release_export)}
+
+
+def reader_state(sync):
+    return bytes(sync.reader._buffer), sync.reader.at_eof(), repr(sync.reader.exception())
+
+
+def streams_kind():
+    import asyncio
+    import remap.streams
+
+    def model(sync):
+        fresh = new_reader(asyncio)
+        fresh.reader._buffer[:] = bytes(sync.reader._buffer)
+        return fresh
+    kind = Kind(lambda: new_reader(remap.streams), streams_calls(), STREAMS_SKIP,
+                streams_mutations, model, reader_state, reader_state,
+                lambda sync: buffer_memory(sync.reader._buffer))
+    kind.methods_of = remap.streams.StreamReader
+    return kind
+
+
 def run_model(kind, start, call, args, mutation_ops, method_first):
     """(result shape, final state) of the method and the mutation in one order."""
     model = kind.model(start)
@@ -621,7 +733,7 @@ def check_views(kind, obj, views, findings):
 
 def fuzz(name_of_kind, kind, mutation_names, depth):
     findings, checked = [], 0
-    methods = public_methods(type(kind.make()), kind.skip)
+    methods = public_methods(getattr(kind, "methods_of", None) or type(kind.make()), kind.skip)
     for name in methods:
         if name not in kind.calls:
             findings.append(f"{name}: a public method the fuzzer has no arguments for")
@@ -689,6 +801,8 @@ def exported(obj):
         return obj.readable()
     if isinstance(obj, (remap.View, remap.Array)):
         return memoryview(obj.buffer)
+    if isinstance(obj, SyncReader):
+        return memoryview(obj.reader._buffer)
     return obj.getbuffer() if isinstance(obj, remap.BufferIO) else memoryview(obj)
 
 
@@ -716,7 +830,7 @@ def main(argv):
     depth = 12 if deep else 4
     kinds = {name: buffer_kind(make) for name, make in buffer_factories().items()}
     kinds["bufferio"], kinds["ring"], kinds["view"] = bufferio_kind(), ring_kind(), view_kind()
-    kinds["array"] = array_kind()
+    kinds["array"], kinds["streams"] = array_kind(), streams_kind()
     chosen = kinds[kind]
     names = list(chosen.mutations(None, []))
     mutation_names = [words[1]] if len(words) > 1 else names

@@ -1,6 +1,7 @@
 """The garbage-collection fuzzer (tests/gc_fuzzer.py) on every kind of Buffer, BufferIO, Ring,
-View and Array, each in a child process: a collection at each of the first allocations of every public method,
-with a __del__ mutating the same object. python tests/gc_fuzzer.py KIND --deep goes further."""
+View, Array and the streams reader, each in a child process: a collection at each of the first
+allocations of every public method, with a __del__ mutating the same object.
+python tests/gc_fuzzer.py KIND --deep goes further."""
 
 import os
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 
 
 @pytest.mark.parametrize("kind", ["buffer", "large", "secret", "reserved", "shared", "file",
-                                  "bufferio", "ring", "view", "array"])
+                                  "bufferio", "ring", "view", "array", "streams"])
 def test_no_collection_inside_a_method_breaks_the_one_rule(kind):
     fuzzer = os.path.join(os.path.dirname(__file__), "gc_fuzzer.py")
     proc = subprocess.run([sys.executable, fuzzer, kind], capture_output=True, text=True,
