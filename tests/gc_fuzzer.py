@@ -273,7 +273,7 @@ def buffer_kind(make):
 
 # -- BufferIO: the methods, their arguments, and BytesIO's answer --
 
-BUFFERIO_SKIP = {"buffer", "closed", "close", "detach", "fileno", "__enter__", "__exit__",
+BUFFERIO_SKIP = {"closed", "close", "detach", "fileno", "__enter__", "__exit__",
                  "__init__", "__new__", "__repr__", "__str__", "__sizeof__", "__reduce__",
                  "__reduce_ex__", "__format__", "__dir__", "__class__", "__delattr__",
                  "__getattribute__", "__setattr__", "__init_subclass__", "__subclasshook__",
@@ -290,6 +290,7 @@ def bufferio_calls():
         "seek": ((5000,), None), "tell": ((), None), "truncate": ((100,), None),
         "write": ((b"written" * 600,), None), "writelines": (([b"a" * 3000, b"b"],), None),
         "getvalue": ((), None), "getbuffer": ((), lambda m: ("view", len(m.getvalue()))),
+        "as_buffer": ((), lambda m: m.getvalue()),
         "flush": ((), None), "isatty": ((), None), "readable": ((), None),
         "writable": ((), None), "seekable": ((), None), "_checkClosed": ((), None),
         "_checkReadable": ((), None), "_checkWritable": ((), None), "_checkSeekable": ((), None),
@@ -335,7 +336,7 @@ def bufferio_mutations(obj, keep):
         return ("model", lambda m: None)
 
     def resize_buffer():
-        obj.buffer.resize(len(obj.buffer) + 3 * MiB)
+        obj.as_buffer().resize(len(obj.as_buffer()) + 3 * MiB)
         return ("model", lambda m: append_zeros(m, 3 * MiB))
 
     return {f.__name__: f for f in (grow, truncate, close, seek, again, take_export,
@@ -366,7 +367,7 @@ def file_state(file):
 
 def file_memory(file):
     try:
-        return None if file.closed else buffer_memory(file.buffer)
+        return None if file.closed else buffer_memory(file.as_buffer())
     except ValueError:
         return None
 

@@ -137,7 +137,7 @@ def test_an_uninitialized_bufferio_refuses_every_method_cleanly():
                     getattr(file, name)(*args)
                 except ValueError as error:
                     assert "uninitialized" in str(error), (name, error)
-            for action in (lambda: next(file), lambda: file.buffer):
+            for action in (lambda: next(file), lambda: file.as_buffer()):
                 try:
                     action()
                 except ValueError as error:

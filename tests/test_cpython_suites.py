@@ -5,6 +5,8 @@ imported, never copied. The expected failures are the tests no extension type ca
 """
 
 import os
+import subprocess
+import sys
 import unittest
 
 import pytest
@@ -61,3 +63,24 @@ class TestBufferSubclassWithSlots(cpython_bytes.ByteArraySubclassWithSlotsTest):
 
 class TestBufferIOAsBytesIO(cpython_memoryio.CBytesIOTest):
     ioclass = remap.BufferIO
+
+
+MAILBOX_WITH_BUFFERIO = """
+import io, sys, types, unittest, remap
+from test import test_mailbox
+import mailbox
+shim = types.ModuleType("io")
+shim.__dict__.update(io.__dict__)
+shim.BytesIO = remap.BufferIO  # for the suite and for mailbox itself
+test_mailbox.io = mailbox.io = shim
+result = unittest.main(module=test_mailbox, exit=False, argv=["test_mailbox"], verbosity=0).result
+print(len(result.failures), len(result.errors), result.testsRun > 300)
+"""
+
+
+def test_cpython_mailbox_suite_with_bufferio_in_place_of_bytesio(tmp_path):
+    """mailbox unwraps streams by their .buffer, as io names a text stream's binary one: a
+    BufferIO has none (its Buffer is as_buffer()), so mailbox takes it as a BytesIO."""
+    proc = subprocess.run([sys.executable, "-c", MAILBOX_WITH_BUFFERIO], capture_output=True,
+                          text=True, timeout=300, check=False, cwd=tmp_path)
+    assert proc.stdout.splitlines()[-1:] == ["0 0 True"], proc.stdout[-2000:] + proc.stderr[-3000:]

@@ -209,3 +209,17 @@ def test_the_signature_is_bytesios():
     import inspect
     assert list(inspect.signature(remap.BufferIO).parameters) == ["initial_bytes"]
     assert remap.BufferIO.__doc__.startswith("A binary file in memory")
+
+
+def test_code_that_unwraps_text_streams_takes_a_bufferio_as_it_is():
+    """io's .buffer is a text stream's binary stream: a BufferIO has none, as a BytesIO has none,
+    so getattr(f, "buffer", f) is f, hasattr never raises, and looking copies nothing."""
+    shared = b"From: a@b\n\nbody\n"
+    for file in (remap.BufferIO(shared), io.BytesIO(shared)):
+        assert getattr(file, "buffer", file) is file and not hasattr(file, "buffer")
+        file.close()
+        assert not hasattr(file, "buffer")
+    file = remap.BufferIO(shared)
+    assert file.getvalue() is shared  # nothing was copied by looking
+    buffer = file.as_buffer()
+    assert isinstance(buffer, remap.Buffer) and buffer == shared and file.as_buffer() is buffer

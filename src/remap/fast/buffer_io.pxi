@@ -62,9 +62,12 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
             self._release()
             self.closed_ = True
 
-    @property
-    def buffer(self):
-        """The Buffer the bytes live in (shared bytes are copied into it first)."""
+    def as_buffer(self):
+        """The remap.Buffer the bytes live in (shared bytes are copied into it first).
+
+        Not a .buffer attribute: in io that names the binary stream under a text stream, and
+        code that unwraps streams (getattr(f, "buffer", f)) must find none, as on a BytesIO.
+        """
         if self.closed_:
             raise ValueError("I/O operation on closed file.")
         self._unshare()
@@ -129,7 +132,7 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
 
     def getbuffer(self):
         """A memoryview of the bytes; while it lives, writes that would move the buffer fail."""
-        return memoryview(self.buffer)
+        return memoryview(self.as_buffer())
 
     def __getstate__(self):
         """(the bytes, the position, the instance's attributes or None), as BytesIO pickles."""
