@@ -63,7 +63,7 @@ cdef Py_ssize_t format_one(Buffer template, Py_ssize_t percent, FormatArguments 
     taken = [arguments.next() for _ in range(stars)]
     taken.append(arguments.keyed(template.data + key_start, key_end - key_start)
                  if key_start >= 0 else arguments.next())
-    append_converted(result, spec, taken, percent)
+    append_converted(result, spec, taken, body - 1)  # spec's i-th byte is body - 1 + i's
     return at + 1
 
 
@@ -76,9 +76,9 @@ cdef tuple spec_number(const unsigned char *text, Py_ssize_t at, Py_ssize_t end,
     return at, stars
 
 
-cdef int append_converted(Buffer result, bytes spec, list taken, Py_ssize_t percent) except -1:
+cdef int append_converted(Buffer result, bytes spec, list taken, Py_ssize_t origin) except -1:
     """Append one conversion's bytes: a secret %b or %s argument's padded here, with no copy;
-    anything else formatted by bytes %."""
+    anything else formatted by bytes % (an error's index made the format's: origin + its own)."""
     value = taken[-1]
     if spec[-1:] in (b"b", b"s") and isinstance(value, Buffer) and (<Buffer>value).storage.secret:
         return append_padded(result, spec, taken, <Buffer>value)
@@ -88,7 +88,7 @@ cdef int append_converted(Buffer result, bytes spec, list taken, Py_ssize_t perc
         message = str(error)
         if " at index " in message:
             head, index = message.rsplit(" at index ", 1)
-            message = f"{head} at index {percent + int(index)}"
+            message = f"{head} at index {origin + int(index)}"
         raise ValueError(message) from None
     result._append_bytes(PyBytes_AS_STRING(piece), PyBytes_GET_SIZE(piece))
     return 0
@@ -114,7 +114,11 @@ cdef int append_padded(Buffer result, bytes spec, list taken, Buffer value) exce
     if not left:
         result._append_bytes(PyBytes_AS_STRING(padding), PyBytes_GET_SIZE(padding))
     value._sync_open()  # the padding's allocation may have run code
-    result._append_bytes(value.data, min(count, value.length))
+    value.exports_ += 1  # pinned while result grows
+    try:
+        result._append_bytes(value.data, min(count, value.length))
+    finally:
+        value.exports_ -= 1
     if left:
         result._append_bytes(PyBytes_AS_STRING(padding), PyBytes_GET_SIZE(padding))
     return 0
