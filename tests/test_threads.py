@@ -121,7 +121,7 @@ def stress(obj):
 
 @pytest.mark.parametrize("kind", [
     "remap.Buffer()", "remap.Buffer(max_size=1 << 26)", "remap.Buffer(secret=True, strict=False)",
-    "remap.SharedBuffer()"])
+    "remap.SharedBuffer()", "remap.FileBuffer(__import__('tempfile').mktemp(), 'w+')"])
 def test_threads_sharing_one_buffer_keep_its_invariants(kind):
     out = run_child(STRESS + f"stress({kind})\nprint('ok')\n", timeout=120)
     assert out == "ok\n"
@@ -203,6 +203,57 @@ def test_threads_sharing_one_growing_ring_keep_every_record():
             thread.join()
         assert all(received[who] == list(range(count)) for who in range(4)), \\
             {who: len(items) for who, items in received.items()}
+        print("ok")
+    """)
+    assert out == "ok\n"
+
+
+def test_threads_sharing_one_view_and_one_array_see_only_written_bytes():
+    out = run_child("""
+        import random, sys, threading, time
+        import numpy as np
+        import remap
+        sys.setswitchinterval(1e-6)
+        buf = remap.Buffer(b"a" * 5000)
+        view, array = buf.view(100, 1000), remap.Array("f8")
+        errors, stop = [], []
+
+        def worker(seed):
+            rng = random.Random(seed)
+            while not stop:
+                try:
+                    choice = rng.randrange(8)
+                    if choice == 0:
+                        buf.resize(rng.randrange(0, 8000))
+                    elif choice == 1:
+                        buf.extend(b"a" * rng.randrange(0, 3000))
+                    elif choice == 2:
+                        if not set(view.tobytes()) <= set(b"a\\0"):
+                            errors.append("a view read bytes nobody wrote")
+                    elif choice == 3:
+                        view[0:3] = b"aaa"
+                    elif choice == 4:
+                        with view as pinned:
+                            pinned[-1:] = b"a"
+                    elif choice == 5:
+                        array.append(1.0)
+                        array.extend([1.0] * rng.randrange(0, 500))
+                    elif choice == 6:
+                        if not set(np.asarray(array).tolist()) <= {0.0, 1.0}:
+                            errors.append("an array read numbers nobody wrote")
+                    else:
+                        array.resize(rng.randrange(0, 2000))
+                except (BufferError, IndexError, ValueError):
+                    pass
+
+        threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(6)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.5)
+        stop.append(True)
+        for thread in threads:
+            thread.join()
+        assert not errors, errors[:3]
         print("ok")
     """)
     assert out == "ok\n"
