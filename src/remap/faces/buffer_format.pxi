@@ -10,26 +10,27 @@ cdef bytes SPEC_LENGTHS = b"hlL"
 cdef Buffer format_secret(Buffer template, object values):
     """template % values, as bytes formats it, into a secret Buffer (template is pinned)."""
     template._sync_open()
-    cdef Buffer result = template._derived(NULL, 0)
+    template.exports_ += 1  # pinned before anything is allocated: that can run a collection
+    try:
+        return format_pinned(template, FormatArguments(values), template._derived(NULL, 0))
+    finally:
+        template.exports_ -= 1
+
+
+cdef Buffer format_pinned(Buffer template, FormatArguments arguments, Buffer result):
+    """Format the pinned template into result, a new secret Buffer (closed if this fails)."""
     cdef Py_ssize_t at = 0, percent
-    cdef FormatArguments arguments = FormatArguments(values)
-    template.exports_ += 1  # the template stays where it is while arguments run code
     try:
         while at < template.length:
             found = <const char *>memchr(template.data + at, b"%", template.length - at)
             percent = template.length if found == NULL else found - template.data
             result._append_bytes(template.data + at, percent - at)
-            if percent < template.length:
-                at = format_one(template, percent, arguments, result)
-            else:
-                at = percent
+            at = format_one(template, percent, arguments, result) if found != NULL else percent
         arguments.check_all_used()
         return result
     except BaseException:
         result.close()
         raise
-    finally:
-        template.exports_ -= 1
 
 
 cdef Py_ssize_t format_one(Buffer template, Py_ssize_t percent, FormatArguments arguments,
