@@ -24,6 +24,7 @@ if os.environ.get("REMAP_LINETRACE") == "1":
 # read) go through the GOT, not a PLT stub; a line of `for line in f` is 1.02-1.03x BytesIO's
 # time with the stubs, 0.95-0.99x without (paired runs; gcc and clang both take it).
 core = Extension("remap._core", ["src/remap/_core.pyx"], include_dirs=["src/remap"],
-                 depends=["src/remap/_kernel.h", "src/remap/_kernel_files.h"], define_macros=macros,
+                 depends=["src/remap/_kernel.h", "src/remap/_kernel_files.h",
+                          "src/remap/_kernel_threads.h"], define_macros=macros,
                  extra_compile_args=["-fno-plt"])
 setup(ext_modules=cythonize([core], compiler_directives=directives))

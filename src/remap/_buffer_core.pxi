@@ -91,7 +91,7 @@ cdef class BufferCore:
 
     cdef void _compact(self) noexcept:
         """Move the live bytes to the storage's base, dropping the consumed prefix (no exports!)."""
-        memmove(self.storage.base, self.data, self.length)
+        move_bytes(self.storage, self.storage.base, None, self.data, self.length)
         self._adopt(self.storage, 0)
 
     cdef int _reshape(self, Py_ssize_t capacity) except -1:
@@ -116,7 +116,7 @@ cdef class BufferCore:
             storage.resize_moving(size)
             self._adopt(storage, self.head)
             return 0
-        memcpy(fresh.base, self.data, self.length)
+        copy_bytes(fresh, fresh.base, storage, self.data, self.length)
         if fresh.dirty < self.length:
             fresh.dirty = self.length
         storage.release()
@@ -125,6 +125,7 @@ cdef class BufferCore:
 
     cdef int _start_over(self, Storage storage, Py_ssize_t max_size) except -1:
         """Hold storage (max_size 0: no limit) in place of what an earlier initialization left."""
+        self._wait_idle()
         if self.exports_:
             raise self._pinned("initialize it again")
         if self.data != EMPTY:  # initialized (or closed) before
@@ -150,9 +151,17 @@ cdef class BufferCore:
         return BufferError(f"cannot {action}: {self.exports_} buffer export(s) alive "
                            f"(memoryview, numpy array, ...); release them first")
 
+    cdef inline int _wait_idle(self) except -1:
+        """Wait (the GIL released) while another thread's GIL-free section works on the bytes."""
+        while self.storage.busy and waited_for(self.storage):
+            pass
+        return 0
+
     cdef inline int _sync_open(self) except -1:
-        """ValueError if closed; else take up what other processes changed (shared memory, a file):
-        their length, and a growth, which may map more and so move data."""
+        """Wait while another thread works on the bytes; ValueError if closed; else take up what
+        other processes changed (shared memory, a file): their length, and a growth, which may map
+        more and so move data."""
+        self._wait_idle()
         if self.data == NULL:
             raise ValueError("operation on a closed remap.Buffer")
         if self.storage.peers:
@@ -189,14 +198,14 @@ cdef class BufferCore:
         if shrinking and self.exports_:
             raise self._pinned(f"shrink it from {self.length} to {n} bytes")
         if shrinking and self.storage.secret:
-            remap_wipe(self.data + n, self.length - n)
+            wipe_bytes(self.storage, self.data + n, self.length - n)
         if n > self.length:
             if n > self.capacity_ and self.storage.visible:
                 self._reshape(n)  # exactly: every byte of room here is allocated memory or disk
             self._room(n)
             known_zero = self.storage.dirty - self.head
             if known_zero > self.length:
-                memset(self.data + self.length, 0, min(n, known_zero) - self.length)
+                zero_bytes(self.storage, self.data + self.length, min(n, known_zero) - self.length)
             self._mark_dirty(n)
         self._set_len(n)
         if n == 0 and self.head:
@@ -217,9 +226,9 @@ cdef class BufferCore:
         if self.exports_:
             raise self._pinned(f"remove {n} bytes from its front")
         if first_stays:
-            memmove(self.data, self.data + n, self.length - n)
+            move_bytes(self.storage, self.data, None, self.data + n, self.length - n)
             if self.storage.secret:
-                remap_wipe(self.data + self.length - n, n)
+                wipe_bytes(self.storage, self.data + self.length - n, n)
             self._set_len(self.length - n)
         elif n == self.length:
             self._drain()
@@ -248,21 +257,22 @@ cdef class BufferCore:
             if spare_current:  # the base moved past freed pages; the spare bytes stayed put
                 self.spare_base = self.storage.base
 
-    cdef inline int _append_bytes(self, const char *src, Py_ssize_t n) except -1:
-        """Copy n bytes from src (which must not point into this buffer) to the end."""
+    cdef inline int _append_bytes(self, const char *src, Py_ssize_t n, Storage source) except -1:
+        """Copy n bytes from src (source's bytes, None: no Buffer's; never this buffer's) to the end."""
         cdef Py_ssize_t end = self.length + n
         if end > self.capacity_:
             self._grow(end)
         if self.storage.visible:  # a file's or memfd's pages: the storage writes them its way
-            self.storage.write(self.head + self.length, src, n)
+            self.storage.write(self.head + self.length, src, n, source)
         else:
-            memcpy(self.data + self.length, src, n)
+            copy_bytes(self.storage, self.data + self.length, source, src, n)
         self._set_len(end)
         self._mark_dirty(end)
         return 0
 
-    cdef int _replace(self, Py_ssize_t lo, Py_ssize_t hi, const char *src, Py_ssize_t n) except -1:
-        """Replace bytes [lo, hi) with n bytes from src (which must not point into this buffer).
+    cdef int _replace(self, Py_ssize_t lo, Py_ssize_t hi, const char *src, Py_ssize_t n,
+                      Storage source) except -1:
+        """Replace bytes [lo, hi) with n bytes from src (source's bytes, as _append_bytes takes).
 
         Replacing a prefix with fewer bytes consumes the difference: the rest does not move.
         """
@@ -270,7 +280,7 @@ cdef class BufferCore:
         hi = min(hi, self.length)  # a callback may have shrunk the buffer since lo and hi were taken
         lo = min(lo, hi)
         if lo == self.length and n:
-            return self._append_bytes(src, n)
+            return self._append_bytes(src, n, source)
         if lo == 0 and n < hi:
             self._consume(hi - n)
             hi = n
@@ -280,9 +290,9 @@ cdef class BufferCore:
         if new_length > self.capacity_:
             self._grow(new_length)
         if hi != lo + n:
-            memmove(self.data + lo + n, self.data + hi, self.length - hi)
+            move_bytes(self.storage, self.data + lo + n, None, self.data + hi, self.length - hi)
         if n:
-            memcpy(self.data + lo, src, n)
+            copy_bytes(self.storage, self.data + lo, source, src, n)
         if new_length < self.length:
             return self._set_length(new_length)
         self._set_len(new_length)
@@ -292,7 +302,7 @@ cdef class BufferCore:
     cdef bint _append_bytes_like(self, object source) except -1:
         """Append source if it is bytes-like, bytes by the fast path; False if it is not."""
         if type(source) is bytes:
-            self._append_bytes(PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
+            self._append_bytes(PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source), None)
         elif PyObject_CheckBuffer(source):
             self._replace_from(self.length, self.length, source)
         else:
@@ -313,7 +323,7 @@ cdef class BufferCore:
         cdef Py_buffer view
         if type(source) is bytes:  # cannot point into this buffer: no export, no copy
             return self._place(placement, lo, hi, PyBytes_AS_STRING(source),
-                               PyBytes_GET_SIZE(source))
+                               PyBytes_GET_SIZE(source), None)
         try:
             PyObject_GetBuffer(source, &view, PyBUF_SIMPLE)
         except BufferError:
@@ -322,14 +332,16 @@ cdef class BufferCore:
         try:
             self._sync_open()
             if not self.storage.base <= <char *>view.buf < self.storage.base + self.storage.size:
-                return self._place(placement, lo, hi, <char *>view.buf, view.len)
+                return self._place(placement, lo, hi, <char *>view.buf, view.len,
+                                   exporting_storage(&view))
             source = PyBytes_FromStringAndSize(<char *>view.buf, view.len)  # it aliases us
         finally:
             PyBuffer_Release(&view)
-        return self._place(placement, lo, hi, PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source))
+        return self._place(placement, lo, hi, PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source),
+                           None)
 
     cdef Py_ssize_t _place(self, Placement placement, Py_ssize_t lo, Py_ssize_t hi,
-                           const char *src, Py_ssize_t n) except -1:
+                           const char *src, Py_ssize_t n, Storage source) except -1:
         """_replace [lo, hi) with n bytes from src; or OVERWRITE n bytes from lo as a file write
         does: zero-fill any gap between the end and lo, and write nothing for n = 0. Returns n."""
         self._sync_writable()
@@ -337,12 +349,12 @@ cdef class BufferCore:
             if n == 0:
                 return 0
             if lo + n <= self.length:  # within the bytes: nothing moves, grows or shows anew
-                memcpy(self.data + lo, src, n)
+                copy_bytes(self.storage, self.data + lo, source, src, n)
                 return n
             if lo > self.length:
                 self._set_length(lo)
             hi = min(lo + n, self.length)
-        self._replace(lo, hi, src, n)
+        self._replace(lo, hi, src, n, source)
         return n
 
     cdef int _range(self, object start, object end, Py_ssize_t *lo, Py_ssize_t *hi) except -1:
@@ -373,7 +385,7 @@ cdef class BufferCore:
         if n == 0:
             return hi if backwards else lo
         if not backwards:
-            found = <const char *>memmem(self.data + lo, hi - lo, text, n)
+            found = find_bytes(self.storage, self.data + lo, hi - lo, text, n)
             return -1 if found == NULL else found - self.data
         last = hi - n  # the last place a match can start
         while last >= lo:
@@ -433,7 +445,7 @@ cdef class BufferCore:
         known_zero = self.storage.dirty - self.head - self.length
         stale_end = min(n, known_zero)
         if stale_end > own:
-            memset(start + max(own, 0), 0, stale_end - max(own, 0))
+            zero_bytes(self.storage, start + max(own, 0), stale_end - max(own, 0))
         self._mark_dirty(self.length + n)
         self.spare_serial, self.spare_base = self.storage.serial, self.storage.base
         self.spare_end = start + n
@@ -477,7 +489,8 @@ cdef class BufferCore:
             memmove(self.data + cur - i, self.data + cur + 1, span)
         cur = start + count * step
         if cur < self.length:
-            memmove(self.data + cur - count, self.data + cur, self.length - cur)
+            move_bytes(self.storage, self.data + cur - count, None, self.data + cur,
+                       self.length - cur)
         return self._set_length(self.length - count)
 
     cdef Py_ssize_t _checked_index(self, Py_ssize_t i) except -1:
@@ -488,6 +501,17 @@ cdef class BufferCore:
         if not 0 <= i < self.length:
             raise IndexError("remap.Buffer index out of range")
         return i
+
+
+cdef Storage exporting_storage(Py_buffer *view):
+    """The storage of the Buffer a buffer export shows (directly or through a memoryview), which a
+    GIL-free copy from it holds busy; None for other exporters (their export pins them)."""
+    cdef PyObject *exporter = <PyObject *>view.obj  # NULL for raw memory: no exporter behind it
+    if exporter != NULL and isinstance(<object>exporter, memoryview):
+        exporter = <PyObject *>PyMemoryView_GET_BUFFER(<object>exporter).obj
+    if exporter != NULL and isinstance(<object>exporter, BufferCore):
+        return (<BufferCore>exporter).storage
+    return None
 
 
 @cython.final

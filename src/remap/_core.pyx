@@ -11,6 +11,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.long cimport PyLong_AsSsize_t, PyLong_CheckExact
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.number cimport PyNumber_Index
+from cpython.memoryview cimport PyMemoryView_GET_BUFFER
 from cpython.object cimport Py_EQ, Py_GE, Py_GT, Py_LE, Py_LT, Py_NE, PyObject_TypeCheck, PyTypeObject
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_REFCNT, PyObject
 from libc.errno cimport EAGAIN, EINTR, ENOMEM, ENOSPC, errno
@@ -36,6 +37,8 @@ include "_arguments.pxi"
 
 # Storage kinds: a region of bytes each, behind one interface (storage/base.pxi).
 include "storage/base.pxi"
+# GIL-free sections: large copies and slow system calls release the GIL; their storages are busy.
+include "_unlocked.pxi"
 include "storage/heap.pxi"
 include "storage/mapped.pxi"
 include "storage/cache.pxi"

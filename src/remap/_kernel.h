@@ -405,4 +405,6 @@ static inline long long remap_add(long long *field, long long value)
     return __atomic_add_fetch(field, value, __ATOMIC_ACQ_REL);
 }
 
+#include "_kernel_threads.h"  /* waiting for busy storages: the GIL-free sections */
+
 #endif

@@ -50,9 +50,17 @@ cdef extern from "_kernel_files.h" nogil:
     int remap_seals(int fd)
     long long remap_file_size(int fd)
     int remap_read_exactly(int fd, void *out, size_t size, long long offset)
+    int remap_write_all(int fd, const void *data, size_t size, long long offset)
     int remap_allocate_file(int fd, long long start, long long end)
     long long remap_file_room(int fd)
     long long remap_memory_available()
+
+cdef extern from "_kernel_threads.h" nogil:
+    unsigned int remap_fork_epoch()
+    unsigned int remap_idle_ticket()
+    void remap_idle_wait(unsigned int ticket)
+    void remap_idle_announce()
+    int remap_threads_init()
 
 cdef extern from "<fcntl.h>" nogil:
     const int F_GETFL, O_APPEND, O_ACCMODE, O_WRONLY, O_RDWR

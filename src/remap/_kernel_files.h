@@ -85,6 +85,21 @@ static int remap_read_exactly(int fd, void *out, size_t size, long long offset)
     return 0;
 }
 
+/* pwrite all size bytes from data at offset: 0, or the errno. */
+static int remap_write_all(int fd, const void *data, size_t size, long long offset)
+{
+    size_t done = 0;
+    while (done < size) {
+        ssize_t wrote = pwrite(fd, (const char *)data + done, size - done, (off_t)(offset + done));
+        if (wrote < 0 && errno == EINTR)
+            continue;
+        if (wrote < 0)
+            return errno;
+        done += (size_t)wrote;
+    }
+    return 0;
+}
+
 /* Allocate fd's bytes [start, end), growing the file to end: 0, or the errno. A file system
    without fallocate gets the size (ftruncate) without a reservation. */
 static int remap_allocate_file(int fd, long long start, long long end)

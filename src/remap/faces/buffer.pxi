@@ -58,9 +58,9 @@ cdef class Buffer(BufferCore):
             raise TypeError(("encoding" if encoding is not None else "errors")
                             + " without a string argument")
         elif (n := exact_small_int(source, MAP_MIN)) >= 0 and self._start_small(n):
-            memset(self.data, 0, n)  # Buffer(n), the common case, without the growth path
+            zero_bytes(self.storage, self.data, n)  # Buffer(n), the common case, without the growth path
         elif type(source) is bytes and self._start_small(PyBytes_GET_SIZE(source)):
-            memcpy(self.data, PyBytes_AS_STRING(source), self.length)
+            copy_bytes(self.storage, self.data, None, PyBytes_AS_STRING(source), self.length)
         elif (count := as_count(source)) is not None:
             self._set_length(size_arg(count, "size"))
         else:
@@ -147,7 +147,7 @@ cdef class Buffer(BufferCore):
             raise IndexError(f"can't take {count} bytes outside size {self.length}")
         if self.exports_:
             raise self._pinned(f"take {count} bytes from it")
-        taken = PyBytes_FromStringAndSize(self.data, count)
+        taken = bytes_from(self.storage, self.data, count)
         self._consume(count)
         return taken
 
@@ -187,6 +187,7 @@ cdef class Buffer(BufferCore):
     @cython.critical_section
     def close(self):
         """Free the memory; idempotent. Raises BufferError while exports are alive."""
+        self._wait_idle()
         if self.data == NULL:
             return
         if self.exports_:
@@ -230,7 +231,7 @@ cdef class Buffer(BufferCore):
         """Append one byte, an int in range(0, 256)."""
         cdef char byte = <char>byte_arg(item)
         self._sync_writable()
-        self._append_bytes(&byte, 1)
+        self._append_bytes(&byte, 1, None)
 
     @cython.critical_section
     def extend(self, iterable_of_ints, /):
@@ -261,7 +262,7 @@ cdef class Buffer(BufferCore):
         # export through a PyBytesWriter, whose small inline buffer keeps a copy of a secret
         # nobody can wipe; bytes() of a Buffer is one copy, made here.
         self._sync_open()
-        return PyBytes_FromStringAndSize(self.data, self.length)
+        return bytes_from(self.storage, self.data, self.length)
 
     @cython.critical_section
     def __getitem__(self, index):
@@ -271,7 +272,7 @@ cdef class Buffer(BufferCore):
             self._sync_open()
             count = PySlice_AdjustIndices(self.length, &start, &stop, step)
             if step == 1:
-                return self._derived(self.data + start, count)
+                return self._derived(self.data + start, count, self.storage)
             return gather(self, start, step, count)
         i = self._checked_index(PyNumber_AsSsize_t(index, <PyObject *>IndexError))
         return <unsigned char>self.data[i]
@@ -306,13 +307,13 @@ cdef class Buffer(BufferCore):
             start = PyNumber_AsSsize_t(index, <PyObject *>IndexError)
             self._sync_writable()  # __index__ may have closed it, or opened it again read-only
             start = self._checked_index(start)
-            self._replace(start, start + 1, NULL, 0)
+            self._replace(start, start + 1, NULL, 0, None)
             return
         PySlice_Unpack(index, &start, &stop, &step)
         self._sync_writable()
         count = PySlice_AdjustIndices(self.length, &start, &stop, step)
         if step == 1:
-            self._replace(start, max(start, stop), NULL, 0)
+            self._replace(start, max(start, stop), NULL, 0, None)
         else:
             self._delete_extended(start, step, count)
 
@@ -325,7 +326,7 @@ cdef class Buffer(BufferCore):
         if i < 0:
             i = max(i + self.length, 0)
         i = min(i, self.length)
-        self._replace(i, i, &byte, 1)
+        self._replace(i, i, &byte, 1, None)
 
     @cython.critical_section
     def pop(self, index=-1, /):
@@ -336,7 +337,7 @@ cdef class Buffer(BufferCore):
             raise IndexError("pop from empty remap.Buffer")
         i = self._checked_index(i)
         cdef unsigned char value = self.data[i]
-        self._replace(i, i + 1, NULL, 0)
+        self._replace(i, i + 1, NULL, 0, None)
         return value
 
     @cython.critical_section
@@ -347,7 +348,7 @@ cdef class Buffer(BufferCore):
         cdef const char *found = <const char *>memchr(self.data, byte, self.length)
         if found == NULL:
             raise ValueError("value not found in remap.Buffer")
-        self._replace(found - self.data, found - self.data + 1, NULL, 0)
+        self._replace(found - self.data, found - self.data + 1, NULL, 0, None)
 
     @cython.critical_section
     def reverse(self):
@@ -370,7 +371,7 @@ cdef class Buffer(BufferCore):
     def copy(self):
         """A new Buffer with the same bytes."""
         self._sync_open()
-        return self._derived(self.data, self.length)
+        return self._derived(self.data, self.length, self.storage)
 
     def __copy__(self):
         return self.copy() if type(self) is Buffer else copy_by_reduce(self, None)
@@ -468,11 +469,11 @@ cdef class Buffer(BufferCore):
 
     maketrans = staticmethod(bytes.maketrans)
 
-    cdef Buffer _derived(self, const char *src, Py_ssize_t n):
+    cdef Buffer _derived(self, const char *src, Py_ssize_t n, Storage source):
         """A new Buffer of n bytes from src (zeros if NULL), as protected as this one's bytes
         (a slice, copy or sum of a secret buffer is secret too)."""
         if not self.storage.secret:  # the common case, without a virtual call
-            return Buffer.from_memory(src, n)
+            return Buffer.from_memory(src, n, source)
         self.exports_ += 1  # a pin: making the copy's storage can run a collection
         try:
             sibling = self.storage.sibling()
@@ -481,13 +482,13 @@ cdef class Buffer(BufferCore):
             if src == NULL:
                 (<Buffer>result)._set_length(n)
             else:
-                (<Buffer>result)._append_bytes(src, n)
+                (<Buffer>result)._append_bytes(src, n, source)
             return result
         finally:
             self.exports_ -= 1
 
     @staticmethod
-    cdef Buffer from_memory(const char *src, Py_ssize_t n):
+    cdef Buffer from_memory(const char *src, Py_ssize_t n, Storage source):
         """A new Buffer holding a copy of n bytes at src, or n zero bytes if src is NULL."""
         cdef Buffer result = take_kept(n)
         if result is None:
@@ -496,12 +497,12 @@ cdef class Buffer(BufferCore):
                 if src == NULL:
                     result._set_length(n)
                 else:
-                    result._append_bytes(src, n)
+                    result._append_bytes(src, n, source)
                 return result
         if src == NULL:
-            memset(result.data, 0, n)
+            zero_bytes(result.storage, result.data, n)
         else:
-            memcpy(result.data, src, n)
+            copy_bytes(result.storage, result.data, source, src, n)
         return result
 
     def __richcmp__(self, other, int op):

@@ -4,7 +4,7 @@
 
 cdef Buffer gather(Buffer buf, Py_ssize_t start, Py_ssize_t step, Py_ssize_t count):
     """buf[start::step], count bytes, as a new Buffer."""
-    cdef Buffer result = buf._derived(NULL, count)
+    cdef Buffer result = buf._derived(NULL, count, None)
     cdef Py_ssize_t i
     for i in range(count):
         result.data[i] = buf.data[start + i * step]

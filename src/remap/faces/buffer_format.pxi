@@ -12,7 +12,7 @@ cdef Buffer format_secret(Buffer template, object values):
     template._sync_open()
     template.exports_ += 1  # pinned before anything is allocated: that can run a collection
     try:
-        return format_pinned(template, FormatArguments(values), template._derived(NULL, 0))
+        return format_pinned(template, FormatArguments(values), template._derived(NULL, 0, None))
     finally:
         template.exports_ -= 1
 
@@ -24,7 +24,7 @@ cdef Buffer format_pinned(Buffer template, FormatArguments arguments, Buffer res
         while at < template.length:
             found = <const char *>memchr(template.data + at, b"%", template.length - at)
             percent = template.length if found == NULL else found - template.data
-            result._append_bytes(template.data + at, percent - at)
+            result._append_bytes(template.data + at, percent - at, template.storage)
             at = format_one(template, percent, arguments, result) if found != NULL else percent
         arguments.check_all_used()
         return result
@@ -59,7 +59,7 @@ cdef Py_ssize_t format_one(Buffer template, Py_ssize_t percent, FormatArguments 
     cdef Py_ssize_t body = key_end + 1 if key_start >= 0 else percent + 1
     spec = b"%" + PyBytes_FromStringAndSize(template.data + body, at + 1 - body)
     if text[at] == b"%" and at == percent + 1:  # "%%" (with anything between, bytes takes a value)
-        result._append_bytes(b"%", 1)
+        result._append_bytes(b"%", 1, None)
         return at + 1
     taken = [arguments.next() for _ in range(stars)]
     taken.append(arguments.keyed(template.data + key_start, key_end - key_start)
@@ -91,7 +91,7 @@ cdef int append_converted(Buffer result, bytes spec, list taken, Py_ssize_t orig
             head, index = message.rsplit(" at index ", 1)
             message = f"{head} at index {origin + int(index)}"
         raise ValueError(message) from None
-    result._append_bytes(PyBytes_AS_STRING(piece), PyBytes_GET_SIZE(piece))
+    result._append_bytes(PyBytes_AS_STRING(piece), PyBytes_GET_SIZE(piece), None)
     return 0
 
 
@@ -113,15 +113,15 @@ cdef int append_padded(Buffer result, bytes spec, list taken, Buffer value) exce
     count = value.length if precision < 0 else min(precision, value.length)
     padding = b" " * max(abs(width) - count, 0)
     if not left:
-        result._append_bytes(PyBytes_AS_STRING(padding), PyBytes_GET_SIZE(padding))
+        result._append_bytes(PyBytes_AS_STRING(padding), PyBytes_GET_SIZE(padding), None)
     value._sync_open()  # the padding's allocation may have run code
     value.exports_ += 1  # pinned while result grows
     try:
-        result._append_bytes(value.data, min(count, value.length))
+        result._append_bytes(value.data, min(count, value.length), value.storage)
     finally:
         value.exports_ -= 1
     if left:
-        result._append_bytes(PyBytes_AS_STRING(padding), PyBytes_GET_SIZE(padding))
+        result._append_bytes(PyBytes_AS_STRING(padding), PyBytes_GET_SIZE(padding), None)
     return 0
 
 

@@ -42,7 +42,7 @@ cdef object as_buffers(object result, Buffer source):
     """A bytes method's result with each bytes in it made a Buffer, as bytearray's would be, as
     protected as source's bytes; a secret source's intermediate bytes are wiped."""
     if type(result) is bytes:
-        made = source._derived(PyBytes_AS_STRING(result), PyBytes_GET_SIZE(result))
+        made = source._derived(PyBytes_AS_STRING(result), PyBytes_GET_SIZE(result), None)
         if source.storage.secret:
             wipe_if_alone(result, 2)  # here and in the caller's list, tuple or variable
         return made

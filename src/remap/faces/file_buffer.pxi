@@ -45,6 +45,7 @@ cdef class FileBuffer(Buffer):
     def close(self):
         """Cut the file to len(buf) and unmap it; idempotent. BufferError while exports are alive."""
         cut_failed = None
+        self._wait_idle()
         if self.data != NULL and not self.exports_ and isinstance(self.storage, FileStorage):
             try:
                 (<FileStorage>self.storage).cut()

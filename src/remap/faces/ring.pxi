@@ -100,6 +100,7 @@ cdef class Ring:
         if mode is None:
             storage.release()
             raise ValueError(f"when_full must be 'raise', 'partial' or 'grow', not {when_full!r}")
+        self._wait_idle()
         if self.reading or self.writing:
             storage.release()
             raise BufferError("cannot initialize the ring again while views of it are alive")
@@ -128,8 +129,16 @@ cdef class Ring:
         else:
             self.tail_ = tail
 
+    cdef inline int _wait_idle(self) except -1:
+        """Wait (the GIL released) while another thread's GIL-free section works on the bytes."""
+        while self.storage is not None and self.storage.busy and waited_for(self.storage):
+            pass
+        return 0
+
     cdef Py_ssize_t _used(self) except -1:
-        """Readable bytes, after checking the ring is open (and a shared header is sane)."""
+        """Readable bytes, after waiting for other threads and checking the ring is open (and a
+        shared header is sane)."""
+        self._wait_idle()
         if self.storage is None or self.storage.size == 0:
             raise ValueError("operation on a closed remap.Ring")
         cdef Py_ssize_t head = self._head(), tail = self._tail()
@@ -181,7 +190,8 @@ cdef class Ring:
                     n = self.storage.size - used
                 else:
                     self._grow(used + n)
-            memcpy(self.storage.base + self._tail() % self.storage.size, view.buf, n)
+            copy_bytes(self.storage, self.storage.base + self._tail() % self.storage.size,
+                       exporting_storage(&view), <const char *>view.buf, n)
             self._set_tail(self._tail() + n)
             return n
         finally:
@@ -231,7 +241,7 @@ cdef class Ring:
         cdef Py_ssize_t wanted = -1 if n is None else PyNumber_AsSsize_t(n, NULL)  # may run code
         cdef Py_ssize_t used = self._used()
         cdef Py_ssize_t count = used if wanted < 0 else min(wanted, used)
-        return PyBytes_FromStringAndSize(self.storage.base + self._head() % self.storage.size, count)
+        return bytes_from(self.storage, self.storage.base + self._head() % self.storage.size, count)
 
     @cython.critical_section
     def read(self, n=-1, /):
@@ -256,6 +266,7 @@ cdef class Ring:
     @cython.critical_section
     def close(self):
         """Unmap the ring; idempotent. BufferError while views are alive."""
+        self._wait_idle()
         if self.closed:
             return
         if self.reading or self.writing:

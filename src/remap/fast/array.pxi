@@ -26,7 +26,7 @@ cdef class NumberWriter:
             return self.fallback(value)
         with cython.critical_section(self.buffer):
             self.buffer._sync_writable()
-            self.buffer._append_bytes(item, self.size)
+            self.buffer._append_bytes(item, self.size, None)
 
     cdef bint _pack(self, object value, char *item) except -1:
         """Write value's bytes to item; False if it is not an exactly representable int or float."""

@@ -189,6 +189,7 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
 
     cdef inline Py_ssize_t _write(self, object data) except -1:
         cdef Py_ssize_t written
+        self._wait_idle()
         if self.closed_:
             raise ValueError("I/O operation on closed file.")
         if type(data) is not bytes and not PyObject_CheckBuffer(data):
@@ -204,8 +205,16 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
 
     # -- the read side: on the shared bytes or the buffer's, never an intermediate copy --
 
+    cdef inline void _wait_idle(self) noexcept:
+        """Wait (the GIL released) while another thread's GIL-free section works on the buffer."""
+        cdef Buffer buffer = self.buffer_  # held: a thread may initialize the file again meanwhile
+        while buffer is not None and buffer.storage.busy and waited_for(buffer.storage):
+            buffer = self.buffer_
+
     cdef inline const char *_bytes(self, Py_ssize_t *length) except NULL:
-        """The bytes to read and their length, after checking the file is open (may sync)."""
+        """The bytes to read and their length, after waiting for other threads' work on them and
+        checking the file is open (may sync)."""
+        self._wait_idle()
         if self.closed_:
             raise ValueError("I/O operation on closed file.")
         if self.shared_data != NULL:
@@ -236,7 +245,7 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
         self.position_ = max(self.position_, stop)
         if start == 0 and stop == length and self.shared_bytes is not None:
             return self.shared_bytes  # BytesIO(bytes).read() is the bytes object itself
-        return PyBytes_FromStringAndSize(data + start, stop - start)
+        return self._copy(data + start, stop - start)
 
     cdef inline object _readline(self, Py_ssize_t wanted):
         """One line from the position, up to and including b"\\n", at most wanted bytes if >= 0."""
@@ -261,7 +270,7 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
         cdef const char *found = <const char *>memchr(line, b"\n", limit)
         cdef Py_ssize_t n = limit if found == NULL else found - line + 1
         self.position_ += n
-        return PyBytes_FromStringAndSize(line, n)
+        return self._copy(line, n)
 
     cdef list _readlines(self, Py_ssize_t hint):
         """The lines from the position on, until their total size reaches hint (if > 0)."""
@@ -286,7 +295,7 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
             data = self._bytes(&length)
             start = min(self.position_, length)
             count = min(view.len, length - start)
-            memmove(view.buf, data + start, count)  # the target may be a view of these bytes
+            self._move_into(&view, data + start, count)  # the target may be a view of these bytes
             self.position_ = max(self.position_, start + count)
             return count
         finally:
@@ -334,4 +343,27 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
         """All the bytes: the shared bytes object itself, else a copy."""
         cdef Py_ssize_t length
         cdef const char *data = self._bytes(&length)
-        return self.shared_bytes if self.shared_bytes is not None else PyBytes_FromStringAndSize(data, length)
+        return self.shared_bytes if self.shared_bytes is not None else self._copy(data, length)
+
+    # -- large copies: without the GIL from a buffer, whose storage is busy meanwhile; shared
+    # bytes have no storage to make other threads wait on, so they copy as BytesIO does --
+
+    cdef inline object _copy(self, const char *src, Py_ssize_t n):
+        """n of the file's bytes at src as a new bytes object."""
+        if n < GIL_FREE_MIN or self.shared_data != NULL or self.buffer_ is None:
+            return PyBytes_FromStringAndSize(src, n)
+        return self._copy_unlocked(src, n)
+
+    cdef object _copy_unlocked(self, const char *src, Py_ssize_t n):
+        """_copy from the buffer without the GIL, holding it (another thread may drop it)."""
+        cdef Buffer buffer = self.buffer_
+        return bytes_from(buffer.storage, src, n)
+
+    cdef int _move_into(self, Py_buffer *target, const char *src, Py_ssize_t n) except -1:
+        """memmove n of the file's bytes at src into a writable export."""
+        cdef Buffer buffer = self.buffer_  # held, as _copy_unlocked holds it
+        if self.shared_data != NULL or buffer is None:
+            memmove(target.buf, src, n)
+        else:
+            move_bytes(exporting_storage(target), <char *>target.buf, buffer.storage, src, n)
+        return 0

@@ -25,6 +25,8 @@ cdef class Storage:
     cdef bint readonly         # the bytes cannot be written
     cdef bint secret           # zero every byte let go of; show none of them in repr
     cdef uint64_t serial       # this region's number: none other in the process has it
+    cdef int busy              # GIL-free sections at work on the bytes now (_unlocked.pxi)
+    cdef unsigned int busy_epoch  # the fork epoch they were marked in (older: left by a fork)
 
     def __cinit__(self):
         self.serial = new_serial()
@@ -59,9 +61,10 @@ cdef class Storage:
         """How much of the wanted capacity (>= needed) to take when needed bytes must fit."""
         return wanted
 
-    cdef int write(self, Py_ssize_t offset, const char *src, Py_ssize_t n) except -1:
-        """Copy n bytes from src to offset bytes from base (a file may write them itself)."""
-        memcpy(self.base + offset, src, n)
+    cdef int write(self, Py_ssize_t offset, const char *src, Py_ssize_t n,
+                   Storage source) except -1:
+        """Copy n bytes from src (source's) to offset bytes from base (a file may write them itself)."""
+        copy_bytes(self, self.base + offset, source, src, n)
         return 0
 
     cdef void publish(self, Py_ssize_t length) noexcept:

@@ -66,8 +66,16 @@ cdef class FileStorage(FileBackedStorage):
     cdef int sync(self, Py_ssize_t start, Py_ssize_t stop) except -1:
         """Write the dirty pages holding bytes [start, stop) to the file (msync)."""
         cdef Py_ssize_t first = start & ~(PAGE - 1)
-        if stop > start and msync(self.mapping + first, stop - first, MS_SYNC):
-            raise_errno(errno, "msync failed")
+        cdef int err = 0
+        if stop <= start:
+            return 0
+        mark_busy(self, None)  # the disk's time: without the GIL, whatever the size
+        with nogil:
+            if msync(self.mapping + first, stop - first, MS_SYNC):
+                err = errno
+        mark_idle(self, None)
+        if err:
+            raise_errno(err, "msync failed")
         return 0
 
     cdef void release(self) noexcept:

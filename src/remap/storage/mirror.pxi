@@ -11,15 +11,14 @@ cdef long long RING_MAGIC = 0x31474e4970616d65  # b"emapRNG1", little-endian
 
 @cython.final
 @cython.internal
-cdef class MirrorStorage:
+cdef class MirrorStorage(Storage):
     """size bytes of a memfd mapped at base and again at base + size (after a header page if shared).
 
-    Not a Storage: a ring grows by remapping and reordering its pages (grow), not as a region
-    BufferCore resizes, and it has one way of freeing (release).
+    A Storage for its base and size (the ring's first byte, its pages following again at
+    base + size; 0 bytes once released), its busy marks and its one way of freeing (release),
+    but never a Buffer's: a ring grows by remapping and reordering its pages (grow).
     """
 
-    cdef char *base              # the ring's first byte (its pages follow again at base + size)
-    cdef Py_ssize_t size         # bytes in the ring; 0 once released
     cdef int fd
     cdef char *reservation       # the header page (shared) or the first mapping
     cdef Py_ssize_t origin       # file bytes before the ring's pages: PAGE if shared, else 0
@@ -35,7 +34,7 @@ cdef class MirrorStorage:
         if storage.fd < 0:
             raise_errno(errno, "memfd_create failed")
         storage.origin = PAGE if shared else 0
-        allocate_file(storage.fd, 0, storage.origin + size)
+        allocate_file(storage, storage.fd, 0, storage.origin + size)
         # A shared ring's size is fixed for good: no peer can shrink or grow it under the other.
         # A private one only grows: nobody holding its descriptor can cut it short (SIGBUS).
         if fcntl(storage.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL | (
@@ -96,10 +95,10 @@ cdef class MirrorStorage:
         cdef char *old = self.reservation
         cdef Py_ssize_t old_size = self.size
         cdef Py_ssize_t wrapped = max(start + length - old_size, 0)
-        allocate_file(self.fd, self.origin + old_size, self.origin + size)
+        allocate_file(self, self.fd, self.origin + old_size, self.origin + size)
         self.map_twice(size)
         if wrapped:
-            memcpy(self.base + old_size, self.base, wrapped)
+            copy_bytes(self, self.base + old_size, None, self.base, wrapped)
         munmap(old, self.origin + 2 * old_size)
         return 0
 
@@ -110,5 +109,3 @@ cdef class MirrorStorage:
             close(self.fd)
         self.reservation, self.header, self.base, self.size, self.fd = NULL, NULL, EMPTY, 0, -1
 
-    def __dealloc__(self):
-        self.release()

@@ -115,8 +115,8 @@ cdef class SecretStorage(Storage):
                 close(fd)
             raise
         if self.size:
-            memcpy(target, self.base, min(self.size, size))
-            remap_wipe(self.base, self.size)
+            copy_bytes(self, target, None, self.base, min(self.size, size))
+            wipe_bytes(self, self.base, self.size)
         if self.secret_fd >= 0:
             close(self.secret_fd)
         self.secret_fd = fd

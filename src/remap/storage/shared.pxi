@@ -52,7 +52,7 @@ cdef class SharedStorage(FileBackedStorage):
             name, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
         storage.fd, storage.name, storage.guarded = fd, name, name is not None
         try:
-            allocate_file(fd, 0, PAGE + size)
+            allocate_file(storage, fd, 0, PAGE + size)
             storage.map_file(fd, PAGE, size, max_size, True)
         except BaseException:  # nothing of it may outlive the failure, its name least of all
             if name is not None:
