@@ -24,12 +24,13 @@ kernel_placement = pytest.mark.skipif(os.environ.get("REMAP_SANITIZER") == "valg
                                       reason="valgrind places mappings itself")
 
 
-def run_child(code, timeout=120, pass_fds=(), prefix=()):
+def run_child(code, timeout=120, pass_fds=(), prefix=(), env=None):
     """Run code in a fresh interpreter (after a command prefix such as unshare, if given), passing
-    it pass_fds; return its stdout, failing the test on any error or crash."""
+    it pass_fds and env's variables beside ours; return its stdout, failing the test on any error
+    or crash."""
     proc = subprocess.run([*prefix, sys.executable, "-c", textwrap.dedent(code)],
                           capture_output=True, text=True, timeout=timeout, pass_fds=pass_fds,
-                          check=False)
+                          check=False, env=None if env is None else {**os.environ, **env})
     if proc.returncode != 0:
         pytest.fail(f"child exited with {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
     return proc.stdout

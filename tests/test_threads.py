@@ -1,11 +1,19 @@
 """Threads are callers too: six threads share one object and call random methods on it, with a
 switch interval of a microsecond and arguments whose __index__ and __buffer__ switch threads.
 After every call the thread checks what it can: the bytes hold only what some thread wrote (or
-zeros), and its views lie inside the object and read only such bytes. Each in a child process."""
+zeros), and its views lie inside the object and read only such bytes. Each in a child process,
+twice: as remap runs by default, and with every copy releasing the GIL (REMAP_GIL_FREE_MIN=1),
+so that threads interleave with each other's GIL-free sections everywhere."""
 
 import pytest
 
 from conftest import run_child
+
+
+@pytest.fixture(params=["default", "gil-free"])
+def gil(request):
+    """The child's environment: remap's GIL-free threshold as shipped, or 1 byte."""
+    return {} if request.param == "default" else {"REMAP_GIL_FREE_MIN": "1"}
 
 STRESS = """
 import random, sys, threading, time, ctypes
@@ -122,12 +130,12 @@ def stress(obj):
 @pytest.mark.parametrize("kind", [
     "remap.Buffer()", "remap.Buffer(max_size=1 << 26)", "remap.Buffer(secret=True, strict=False)",
     "remap.SharedBuffer()", "remap.FileBuffer(__import__('tempfile').mktemp(), 'w+')"])
-def test_threads_sharing_one_buffer_keep_its_invariants(kind):
-    out = run_child(STRESS + f"stress({kind})\nprint('ok')\n", timeout=120)
+def test_threads_sharing_one_buffer_keep_its_invariants(kind, gil):
+    out = run_child(STRESS + f"stress({kind})\nprint('ok')\n", timeout=120, env=gil)
     assert out == "ok\n"
 
 
-def test_threads_sharing_one_bufferio_read_only_what_was_written():
+def test_threads_sharing_one_bufferio_read_only_what_was_written(gil):
     out = run_child("""
         import io, random, sys, threading, time, remap
         sys.setswitchinterval(1e-6)
@@ -165,11 +173,11 @@ def test_threads_sharing_one_bufferio_read_only_what_was_written():
             thread.join()
         assert not errors, errors[:3]
         print("ok")
-    """)
+    """, env=gil)
     assert out == "ok\n"
 
 
-def test_threads_sharing_one_growing_ring_keep_every_record():
+def test_threads_sharing_one_growing_ring_keep_every_record(gil):
     out = run_child("""
         import struct, sys, threading, remap
         sys.setswitchinterval(1e-6)
@@ -204,11 +212,11 @@ def test_threads_sharing_one_growing_ring_keep_every_record():
         assert all(received[who] == list(range(count)) for who in range(4)), \\
             {who: len(items) for who, items in received.items()}
         print("ok")
-    """)
+    """, env=gil)
     assert out == "ok\n"
 
 
-def test_threads_sharing_one_view_and_one_array_see_only_written_bytes():
+def test_threads_sharing_one_view_and_one_array_see_only_written_bytes(gil):
     out = run_child("""
         import random, sys, threading, time
         import numpy as np
@@ -255,5 +263,5 @@ def test_threads_sharing_one_view_and_one_array_see_only_written_bytes():
             thread.join()
         assert not errors, errors[:3]
         print("ok")
-    """)
+    """, env=gil)
     assert out == "ok\n"

@@ -128,6 +128,17 @@ cdef inline bytes bytes_from(Storage source, const char *src, Py_ssize_t n):
     return result
 
 
+cdef void unmap(Storage owner, void *start, Py_ssize_t size) noexcept:
+    """munmap size bytes of owner's (freeing touched pages takes ~0.1 ms a MiB here)."""
+    if size < GIL_FREE_MIN:
+        munmap(start, size)
+        return
+    mark_busy(owner, None)
+    with nogil:
+        munmap(start, size)
+    mark_idle(owner, None)
+
+
 cdef const char *find_bytes(Storage source, const char *text, Py_ssize_t n, const char *needle,
                             Py_ssize_t m) noexcept:
     """memmem: the first place needle's m bytes are in source's n bytes at text, or NULL."""

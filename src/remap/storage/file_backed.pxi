@@ -239,7 +239,7 @@ cdef class FileBackedStorage(Storage):
         remap_guard_remove(self.guard)
         self.guard = NULL
         if self.mapping != NULL:
-            munmap(self.mapping, self.reserved or self.span)
+            unmap(self, self.mapping, self.reserved or self.span)
         if self.fd >= 0:
             close(self.fd)
         self.mapping, self.fd, self.base, self.size, self.span = NULL, -1, EMPTY, 0, 0

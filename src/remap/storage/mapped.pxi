@@ -102,7 +102,7 @@ cdef class MappedStorage(Storage):
 
     cdef void release(self) noexcept:
         if self.size and (CACHE is None or not CACHE.put(self)):
-            munmap(self.base, self.size)
+            unmap(self, self.base, self.size)
         self.base, self.size = EMPTY, 0
 
     cdef str kind(self):

@@ -38,7 +38,7 @@ cdef class ReservedStorage(Storage):
 
     cdef void release(self) noexcept:
         if self.reserved:
-            munmap(self.base, self.reserved)
+            unmap(self, self.base, self.reserved)
         self.base, self.size, self.reserved = EMPTY, 0, 0
 
     cdef str kind(self):

@@ -1,0 +1,196 @@
+"""Threads: how long one large operation stops the program's other threads (stall), and how
+threads that each fill a buffer of their own scale. Every measurement runs in a child process."""
+
+import io
+import json
+import mmap
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import remap
+from remap._bench.kernel import GiB, MiB
+from remap._bench.report import size_text
+
+TICK = 1e-3  # the ticker thread's period: it records how late each wake-up is
+
+
+# The large operations, what each peer's users call for it, and the label it is reported under.
+STALLS = {
+    "append": "append {} in one call",
+    "bytes": "bytes() of {}",
+    "take": "take {} from the front",
+    "shared": "grow shared memory by {}",
+}
+
+
+def stall_ops(size):
+    """{operation: {peer: (prepare, run)}}: prepare() builds what run(built) makes its one call on."""
+    data = b"\1" * size
+    return {
+        "append": {
+            "remap": (remap.Buffer, lambda buf: buf.__iadd__(data)),
+            "bytearray": (bytearray, lambda array: array.__iadd__(data)),
+            "BytesIO": (io.BytesIO, lambda file: file.write(data)),
+            "mmap": (lambda: mmap.mmap(-1, size), lambda mapping: mapping.write(data)),
+        },
+        "bytes": {
+            "remap": (lambda: remap.Buffer(data), bytes),
+            "bytearray": (lambda: bytearray(data), bytes),
+            "BytesIO": (lambda: io.BytesIO(bytearray(data)), io.BytesIO.getvalue),
+            "mmap": (lambda: filled_mmap(data), lambda mapping: mapping[:]),
+        },
+        "take": {
+            "remap": (lambda: remap.Buffer(data), remap.Buffer.take_bytes),
+            "bytearray": (lambda: bytearray(data), take_front),
+        },
+        "shared": {
+            "remap": (remap.SharedBuffer, lambda shared: shared.resize(size)),
+            "mmap": (MemfdMapping, lambda mapping: mapping.grow(size)),
+        },
+    }
+
+
+STALL_PEERS = {"append": ("remap", "bytearray", "BytesIO", "mmap"),
+               "bytes": ("remap", "bytearray", "BytesIO", "mmap"),
+               "take": ("remap", "bytearray"), "shared": ("remap", "mmap")}
+
+
+def filled_mmap(data):
+    mapping = mmap.mmap(-1, len(data))
+    mapping.write(data)
+    return mapping
+
+
+def take_front(array):
+    """bytearray's way to take bytes from the front: a copy, then a delete."""
+    taken = bytes(array)
+    del array[:]
+    return taken
+
+
+class MemfdMapping:
+    """Shared memory grown as users of mmap grow it: posix_fallocate (releases the GIL), resize."""
+
+    def __init__(self):
+        self.fd = os.memfd_create("bench")
+        os.ftruncate(self.fd, mmap.PAGESIZE)
+        self.mapping = mmap.mmap(self.fd, mmap.PAGESIZE)
+
+    def grow(self, size):
+        os.posix_fallocate(self.fd, 0, size)
+        self.mapping.resize(size)
+
+
+def worst_stall(run, built):
+    """(the ticker's worst lateness, the call's seconds) while run(built) runs in this thread."""
+    worst, stop = [0.0], threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            start = time.perf_counter()
+            time.sleep(TICK)
+            worst[0] = max(worst[0], time.perf_counter() - start - TICK)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    time.sleep(20 * TICK)  # the ticker is running; its own start-up is not a stall
+    worst[0] = 0.0
+    start = time.perf_counter()
+    run(built)
+    seconds = time.perf_counter() - start
+    time.sleep(3 * TICK)  # a stall that ends with the call is seen by the ticker's next wake-up
+    stop.set()
+    ticker.join()
+    return worst[0], seconds
+
+
+def fill_alone(peer, threads, size, chunk=4 * MiB):
+    """Seconds for threads threads to each fill a buffer of their own with size bytes."""
+    make = {"remap": remap.Buffer, "bytearray": bytearray, "BytesIO": io.BytesIO}[peer]
+    data = b"\1" * chunk
+    barrier = threading.Barrier(threads + 1)
+
+    def fill():
+        buf = make()
+        append = buf.write if peer == "BytesIO" else buf.extend
+        barrier.wait()
+        for _ in range(size // chunk):
+            append(data)
+        barrier.wait()
+
+    workers = [threading.Thread(target=fill) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    start = time.perf_counter()
+    barrier.wait()
+    seconds = time.perf_counter() - start
+    for worker in workers:
+        worker.join()
+    return seconds
+
+
+def child(kind, *args):
+    """Run one measurement in a fresh interpreter; what it printed, as JSON."""
+    code = f"import json, remap._bench.threads as t; print(json.dumps(t.{kind}(*{args!r})))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def stall_in_child(operation, peer, size):
+    """worst_stall of one operation and peer, in this (fresh) process."""
+    prepare, run = stall_ops(size)[operation][peer]
+    return worst_stall(run, prepare())
+
+
+def stall_table(size=GiB, rounds=3):
+    """{label: {peer: (median worst stall, median seconds)}}, peers interleaved by round."""
+    results = {}
+    for operation, peers in STALL_PEERS.items():
+        runs = {peer: [] for peer in peers}
+        for _ in range(rounds):
+            for peer in peers:
+                runs[peer].append(child("stall_in_child", operation, peer, size))
+        results[STALLS[operation].format(size_text(size))] = {
+            peer: median_pair(values) for peer, values in runs.items()}
+    return results
+
+
+def scaling_table(size=512 * MiB, rounds=3):
+    """{peer: (median speedup of 2 threads, median 1-thread seconds)}: one thread filling two
+    buffers of size bytes one after the other, over two threads filling one each."""
+    results = {}
+    peers = ("remap", "bytearray", "BytesIO")
+    runs = {peer: [] for peer in peers}
+    for _ in range(rounds):
+        for peer in peers:
+            one = 2 * child("fill_alone", peer, 1, size)
+            two = child("fill_alone", peer, 2, size)
+            runs[peer].append((one / two, one))
+    for peer, values in runs.items():
+        results[peer] = median_pair(values)
+    return results
+
+
+def median_pair(values):
+    """The median of each position of a list of pairs."""
+    firsts, seconds = sorted(v[0] for v in values), sorted(v[1] for v in values)
+    return firsts[len(firsts) // 2], seconds[len(seconds) // 2]
+
+
+def thread_report(full=False):
+    """The stall and scaling tables as text lines."""
+    lines = [f"threads: a ticker waking every {TICK * 1e3:.0f} ms, its worst lateness while "
+             f"another thread makes one call (median of 3 fresh processes; {os.cpu_count()} cores)"]
+    for operation, by_peer in stall_table(GiB).items():
+        lines.append(f"  {operation}: " + ", ".join(
+            f"{peer} {stall * 1e3:.1f} ms stall ({seconds * 1e3:.0f} ms call)"
+            for peer, (stall, seconds) in by_peer.items()))
+    lines.append("threads filling 512 MiB each in 4 MiB appends, 2 threads over 1 doing both "
+                 "fills (2.0x: they ran in parallel; 1.0x: one at a time):")
+    lines.append("  " + ", ".join(f"{peer} {speedup:.2f}x ({one * 1e3:.0f} ms alone)"
+                                  for peer, (speedup, one) in scaling_table(512 * MiB).items()))
+    return lines
