@@ -75,19 +75,6 @@ def test_large_work_lets_other_threads_run(name):
     assert int(out) > 0, f"no other thread ran during {name}"
 
 
-def test_small_work_keeps_the_gil():
-    """Below the threshold nothing is released: a 1 KiB append is one memcpy, as in bytearray."""
-    out = run_child("""
-        import remap
-        assert remap._core._gil_free_min() == 64 << 10
-        buf = remap.Buffer()
-        for _ in range(1000):
-            buf += b"x" * 1024
-        print(len(buf))
-    """)
-    assert out == "1024000\n"
-
-
 WHOLE_CHUNKS = """
 import random, sys, threading, time
 import remap
