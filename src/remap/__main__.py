@@ -47,7 +47,8 @@ def main(argv):
     bench_command.add_argument("--plot", metavar="FILE.png", help="draw time against size (matplotlib)")
     bench_command.add_argument("--only", metavar="KIND,...", type=lambda text: set(text.split(",")),
                                help="run only these kinds of case (fill, resize, create, slice, receive, "
-                                    "churn, readinto, asyncio, shared, file, ring, ...)")
+                                    "churn, readinto, asyncio, shared, file, ring, threads, "
+                                    "...)")
     commands.add_parser("demo", help="grow a Buffer to 1 GiB next to a bytearray")
     args = parser.parse_args(argv or ["bench"])
     if args.command == "demo":

@@ -29,6 +29,11 @@ def bench(full=False, repeats=None, json_path=None, plot_path=None, only=None):
     """
     import json
 
+    from remap._bench.threads import thread_report
+
+    if only == {"threads"}:  # the thread tables alone: no warm-up, no case table
+        print("\n".join(thread_report()))
+        return []
     env = environment()
     print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
     warm = 6 * GiB if full else 3 * GiB
@@ -52,6 +57,8 @@ def bench(full=False, repeats=None, json_path=None, plot_path=None, only=None):
             f"{peer} {what}" for peer, what in refusals().items()) + "; remap grows (max_size)")
     print("\ntargets:")
     print("\n".join(target_lines(records, {key: by_peer["remap"] for key, by_peer in peaks.items()})))
+    if only is None or "threads" in only:
+        print("\n" + "\n".join(thread_report()))
     if json_path:
         with open(json_path, "w") as out:
             json.dump({"environment": env, "records": records,

@@ -193,4 +193,56 @@ def thread_report(full=False):
                  "fills (2.0x: they ran in parallel; 1.0x: one at a time):")
     lines.append("  " + ", ".join(f"{peer} {speedup:.2f}x ({one * 1e3:.0f} ms alone)"
                                   for peer, (speedup, one) in scaling_table(512 * MiB).items()))
+    lines.append("the GIL-free threshold: buf[0:n] = chunk with the GIL released over held (copies "
+                 "a second; and a busy thread's loops a second beside it):")
+    for size, ratios in threshold_table().items():
+        lines.append(f"  {size_text(size)}: " + ", ".join(
+            f"{case} {ratio:.2f}x" for case, ratio in ratios.items()))
     return lines
+
+
+THRESHOLD_SIZES = (2 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20)
+
+
+def copies_per_second(size, gil_free, competing, seconds=0.3):
+    """(copies of size bytes a second, a competing thread's loops a second or 0) with every copy
+    GIL-free or none, beside a thread that counts in a Python loop if competing."""
+    buf, chunk = remap.Buffer(size), b"\1" * size
+    count, stop = [0], threading.Event()
+
+    def compete():
+        while not stop.is_set():
+            count[0] += 1
+
+    old = remap._core._gil_free_min(1 if gil_free else 1 << 62)
+    rival = threading.Thread(target=compete)
+    if competing:
+        rival.start()
+    copies, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        buf[0:size] = chunk
+        copies += 1
+    elapsed = time.perf_counter() - start
+    stop.set()
+    if competing:
+        rival.join()
+    remap._core._gil_free_min(old)
+    return copies / elapsed, count[0] / elapsed
+
+
+def threshold_in_child(size):
+    """{case: ratio} for one size: what releasing the GIL for the copy costs or gains."""
+    alone = [copies_per_second(size, free, False) for free in (False, True)]
+    rivalled = [copies_per_second(size, free, True) for free in (False, True)]
+    return {"alone": alone[1][0] / alone[0][0],
+            "copier beside a busy thread": rivalled[1][0] / rivalled[0][0],
+            "the busy thread": rivalled[1][1] / rivalled[0][1]}
+
+
+def threshold_table(rounds=3):
+    """{size: {case: median ratio, GIL-free over GIL held}}, a fresh process per round."""
+    table = {}
+    for size in THRESHOLD_SIZES:
+        runs = [child("threshold_in_child", size) for _ in range(rounds)]
+        table[size] = {case: sorted(run[case] for run in runs)[rounds // 2] for case in runs[0]}
+    return table
