@@ -11,10 +11,13 @@
 # kernel. Nothing is ever busy while Python code can run in this thread: a __del__ that touched
 # the object would wait for itself.
 
-# From this many bytes on, work releases the GIL: below it, releasing and taking the GIL back
-# costs more than the other threads gain (measured: docs/architecture.md, benchmarks/threshold.py).
+# From this many bytes on, work releases the GIL. Alone, releasing costs nothing from 64 KiB up;
+# beside a thread that keeps the interpreter busy, every release hands it the GIL and taking it
+# back waits out its switch interval (5 ms), so a loop of receive-sized copies would run at a
+# hundredth of its speed. From 1 MiB the copy itself is long enough to be worth giving the others,
+# and what is held stays below a millisecond (python -m remap bench --only threads measures it).
 # REMAP_GIL_FREE_MIN=1 in the environment releases it for every byte (the tests run so once).
-cdef Py_ssize_t GIL_FREE_MIN = max(int(os.environ.get("REMAP_GIL_FREE_MIN", 64 << 10)), 1)
+cdef Py_ssize_t GIL_FREE_MIN = max(int(os.environ.get("REMAP_GIL_FREE_MIN", 1 << 20)), 1)
 
 
 def _gil_free_min(n=None):
@@ -136,6 +139,17 @@ cdef void unmap(Storage owner, void *start, Py_ssize_t size) noexcept:
     mark_busy(owner, None)
     with nogil:
         munmap(start, size)
+    mark_idle(owner, None)
+
+
+cdef void unadvise(Storage owner, char *start, Py_ssize_t size) noexcept:
+    """madvise(MADV_DONTNEED) size bytes of owner's: their pages go back, as unmap's do."""
+    if size < GIL_FREE_MIN:
+        madvise(start, size, MADV_DONTNEED)
+        return
+    mark_busy(owner, None)
+    with nogil:
+        madvise(start, size, MADV_DONTNEED)
     mark_idle(owner, None)
 
 

@@ -51,7 +51,14 @@ cdef class MappedStorage(Storage):
             return True
         if size == 0 or (size < MAP_MIN and size < self.size):  # shrinking to heap size: move there
             return False
-        cdef void *p = remap_resize(self.base, self.size, size, REMAP_IN_PLACE, NULL)
+        cdef void *p
+        if self.size - size < GIL_FREE_MIN:
+            p = remap_resize(self.base, self.size, size, REMAP_IN_PLACE, NULL)
+        else:  # a large shrink frees touched pages (~0.1 ms a MiB): without the GIL
+            mark_busy(self, None)
+            with nogil:
+                p = remap_resize(self.base, self.size, size, REMAP_IN_PLACE, NULL)
+            mark_idle(self, None)
         if p == MAP_FAILED:
             return False
         self.resized(<char *>p, size)

@@ -30,7 +30,7 @@ cdef class ReservedStorage(Storage):
         if size > old and mprotect(self.base + old, size - old, PROT_READ | PROT_WRITE):
             raise_errno(errno, f"mprotect of {size - old} bytes failed")
         if size < old:
-            madvise(self.base + size, old - size, MADV_DONTNEED)
+            unadvise(self, self.base + size, old - size)
             mprotect(self.base + size, old - size, PROT_NONE)
             self.dirty = min(self.dirty, size)
         self.size = size
