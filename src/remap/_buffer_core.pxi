@@ -151,7 +151,7 @@ cdef class BufferCore:
         return BufferError(f"cannot {action}: {self.exports_} buffer export(s) alive "
                            f"(memoryview, numpy array, ...); release them first")
 
-    cdef inline int _wait_idle(self) except -1:
+    cdef int _wait_idle(self) except -1:
         """Wait (the GIL released) while another thread's GIL-free section works on the bytes."""
         while self.storage.busy and waited_for(self.storage):
             pass
@@ -161,7 +161,8 @@ cdef class BufferCore:
         """Wait while another thread works on the bytes; ValueError if closed; else take up what
         other processes changed (shared memory, a file): their length, and a growth, which may map
         more and so move data."""
-        self._wait_idle()
+        if self.storage.busy:
+            self._wait_idle()
         if self.data == NULL:
             raise ValueError("operation on a closed remap.Buffer")
         if self.storage.peers:

@@ -129,7 +129,7 @@ cdef class Ring:
         else:
             self.tail_ = tail
 
-    cdef inline int _wait_idle(self) except -1:
+    cdef int _wait_idle(self) except -1:
         """Wait (the GIL released) while another thread's GIL-free section works on the bytes."""
         while self.storage is not None and self.storage.busy and waited_for(self.storage):
             pass
@@ -138,7 +138,8 @@ cdef class Ring:
     cdef Py_ssize_t _used(self) except -1:
         """Readable bytes, after waiting for other threads and checking the ring is open (and a
         shared header is sane)."""
-        self._wait_idle()
+        if self.storage is not None and self.storage.busy:
+            self._wait_idle()
         if self.storage is None or self.storage.size == 0:
             raise ValueError("operation on a closed remap.Ring")
         cdef Py_ssize_t head = self._head(), tail = self._tail()

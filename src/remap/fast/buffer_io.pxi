@@ -207,6 +207,10 @@ A binary file in memory, like io.BytesIO, whose bytes live in a remap.Buffer.
 
     cdef inline void _wait_idle(self) noexcept:
         """Wait (the GIL released) while another thread's GIL-free section works on the buffer."""
+        if self.buffer_ is not None and self.buffer_.storage.busy:
+            self._wait_for_buffer()
+
+    cdef void _wait_for_buffer(self) noexcept:
         cdef Buffer buffer = self.buffer_  # held: a thread may initialize the file again meanwhile
         while buffer is not None and buffer.storage.busy and waited_for(buffer.storage):
             buffer = self.buffer_
