@@ -107,25 +107,21 @@ def worst_stall(run, built):
     return worst[0], seconds
 
 
-def fill_alone(peer, threads, size, chunk=4 * MiB):
-    """Seconds for threads threads to each fill a buffer of their own with size bytes, after one
-    untimed round (this VM's host backs memory lazily: a first touch measures the host)."""
-    fill_round(peer, threads, size, chunk)
-    return fill_round(peer, threads, size, chunk)
-
-
-def fill_round(peer, threads, size, chunk):
-    """fill_alone's one round."""
+def fill_round(peer, threads, size, each=1, chunk=4 * MiB):
+    """Seconds for threads threads to each fill each buffers of their own, one after the other,
+    with size bytes in chunk-byte appends."""
     make = {"remap": remap.Buffer, "bytearray": bytearray, "BytesIO": io.BytesIO}[peer]
     data = b"\1" * chunk
     barrier = threading.Barrier(threads + 1)
 
     def fill():
-        buf = make()
-        append = buf.write if peer == "BytesIO" else buf.extend
         barrier.wait()
-        for _ in range(size // chunk):
-            append(data)
+        for _ in range(each):
+            buf = make()
+            append = buf.write if peer == "BytesIO" else buf.extend
+            for _ in range(size // chunk):
+                append(data)
+            del buf, append
         barrier.wait()
 
     workers = [threading.Thread(target=fill) for _ in range(threads)]
@@ -138,6 +134,18 @@ def fill_round(peer, threads, size, chunk):
     for worker in workers:
         worker.join()
     return seconds
+
+
+def scaling_in_child(peer, size, rounds=3):
+    """(median speedup, median one-thread seconds): one thread filling two buffers of size bytes
+    one after the other, over two threads filling one each, alternated in this process after an
+    untimed round (this VM's host backs memory lazily: a first touch measures the host)."""
+    fill_round(peer, 2, size)
+    runs = []
+    for _ in range(rounds):
+        one, two = fill_round(peer, 1, size, each=2), fill_round(peer, 2, size)
+        runs.append((one / two, one))
+    return median_pair(runs)
 
 
 def child(kind, *args):
@@ -166,20 +174,10 @@ def stall_table(size=GiB, rounds=3):
     return results
 
 
-def scaling_table(size=512 * MiB, rounds=3):
-    """{peer: (median speedup of 2 threads, median 1-thread seconds)}: one thread filling two
-    buffers of size bytes one after the other, over two threads filling one each."""
-    results = {}
-    peers = ("remap", "bytearray", "BytesIO")
-    runs = {peer: [] for peer in peers}
-    for _ in range(rounds):
-        for peer in peers:
-            one = 2 * child("fill_alone", peer, 1, size)
-            two = child("fill_alone", peer, 2, size)
-            runs[peer].append((one / two, one))
-    for peer, values in runs.items():
-        results[peer] = median_pair(values)
-    return results
+def scaling_table(size=512 * MiB):
+    """{peer: (median speedup of 2 threads over 1, median 1-thread seconds)}, each in a child."""
+    return {peer: tuple(child("scaling_in_child", peer, size))
+            for peer in ("remap", "bytearray", "BytesIO")}
 
 
 def median_pair(values):
