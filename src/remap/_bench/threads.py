@@ -53,11 +53,6 @@ def stall_ops(size):
     }
 
 
-STALL_PEERS = {"append": ("remap", "bytearray", "BytesIO", "mmap"),
-               "bytes": ("remap", "bytearray", "BytesIO", "mmap"),
-               "take": ("remap", "bytearray"), "shared": ("remap", "mmap")}
-
-
 def filled_mmap(data):
     mapping = mmap.mmap(-1, len(data))
     mapping.write(data)
@@ -82,6 +77,9 @@ class MemfdMapping:
     def grow(self, size):
         os.posix_fallocate(self.fd, 0, size)
         self.mapping.resize(size)
+
+
+STALL_PEERS = {operation: tuple(peers) for operation, peers in stall_ops(0).items()}
 
 
 def worst_stall(run, built):
@@ -187,7 +185,7 @@ def median_pair(values):
     return firsts[len(firsts) // 2], seconds[len(seconds) // 2]
 
 
-def thread_report(full=False):
+def thread_report():
     """The stall and scaling tables as text lines."""
     lines = [f"threads: a ticker waking every {TICK * 1e3:.0f} ms, its worst lateness while "
              f"another thread makes one call (median of 3 fresh processes; {os.cpu_count()} cores)"]
